@@ -1,5 +1,11 @@
 //! Pure types and rules. A value of a type from this crate is valid by construction:
 //! every constructor is a `parse` that says in Chinese what is wrong.
 
+pub mod citizen_id;
+pub mod credit_code;
+pub mod money;
+pub mod normalize;
 pub mod org;
+pub mod period;
+pub mod phone;
 pub mod role;
