@@ -1,0 +1,118 @@
+//! Text normalisation for what clerks type: full-width forms, odd spaces, header markers.
+
+/// Full-width ASCII (U+FF01..U+FF5E) to half-width, U+3000/NBSP to a space, zero-width
+/// characters and BOMs removed, surrounding whitespace trimmed. Inner spaces are kept.
+pub fn normalize_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\u{FF01}'..='\u{FF5E}' => {
+                out.push(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c));
+            }
+            '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
+                out.push(' ')
+            }
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => {}
+            _ => out.push(c),
+        }
+    }
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// Like [`normalize_text`] but also removes every whitespace character (spaces inside
+/// numbers and IDs are typing slips: "4301 0219 ...").
+pub fn compact_text(s: &str) -> String {
+    normalize_text(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The form header cells and column names are compared in: normalised, all whitespace
+/// (including Alt+Enter line breaks) removed, `*` required markers and separators
+/// (`/ _ - ·`) removed, ASCII lower-cased, and trailing notes in brackets
+/// ("（必填）", "(元)", "【选填】") stripped.
+pub fn normalize_header(s: &str) -> String {
+    let mut h: String = normalize_text(s)
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '*' | '/' | '\\' | '_' | '-' | '·' | '※' | '▲')
+        })
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    // strip trailing bracketed notes, possibly several: 金额(元)(必填)
+    loop {
+        let Some(last) = h.chars().last() else { break };
+        let open = match last {
+            ')' => '(',
+            ']' => '[',
+            '】' => '【',
+            '〕' => '〔',
+            '>' => '<',
+            _ => break,
+        };
+        match h.rfind(open) {
+            Some(0) | None => break,
+            Some(i) => h.truncate(i),
+        }
+    }
+    h.trim_end_matches([':', '：']).to_string()
+}
+
+/// Display width for column sizing: CJK and other wide characters count as 2.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            if (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFE30..=0xFE4F).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0xFFE0..=0xFFE6).contains(&u)
+                || (0x20000..=0x3FFFD).contains(&u)
+            {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_normalisation() {
+        assert_eq!(normalize_text("\u{3000}张三\u{00A0} "), "张三");
+        assert_eq!(normalize_text("ＡＢＣ１２３"), "ABC123");
+        assert_eq!(normalize_text("43\u{200B}01"), "4301");
+        assert_eq!(compact_text(" 4301 02 "), "430102");
+    }
+
+    #[test]
+    fn header_normalisation() {
+        assert_eq!(normalize_header("*身份证号（必填）"), "身份证号");
+        assert_eq!(normalize_header("身份证号*"), "身份证号");
+        assert_eq!(normalize_header(" 姓　名 "), "姓名");
+        assert_eq!(normalize_header("金额(元)【必填】"), "金额");
+        assert_eq!(normalize_header("家庭成员/姓名"), "家庭成员姓名");
+        assert_eq!(normalize_header("联系\n电话"), "联系电话");
+        assert_eq!(normalize_header("ID"), "id");
+        assert_eq!(normalize_header("（备注）"), "(备注)");
+    }
+
+    #[test]
+    fn widths() {
+        assert_eq!(display_width("ab"), 2);
+        assert_eq!(display_width("姓名"), 4);
+    }
+}
