@@ -134,7 +134,12 @@ impl DivisionCode {
 
 /// `360102001200` stays a village; `360102000000` is the county 360102.
 fn strip_padding(s: &str) -> &str {
-    for level in [OrgLevel::Province, OrgLevel::City, OrgLevel::County, OrgLevel::Township] {
+    for level in [
+        OrgLevel::Province,
+        OrgLevel::City,
+        OrgLevel::County,
+        OrgLevel::Township,
+    ] {
         let n = level.code_len();
         if s[n..].bytes().all(|b| b == b'0') {
             return &s[..n];
@@ -219,13 +224,31 @@ mod tests {
 
     #[test]
     fn codes_parse_by_length() {
-        assert_eq!(DivisionCode::parse("36").unwrap().level(), OrgLevel::Province);
-        assert_eq!(DivisionCode::parse("360102").unwrap().level(), OrgLevel::County);
-        assert_eq!(DivisionCode::parse("360102001200").unwrap().level(), OrgLevel::Village);
-        assert_eq!(DivisionCode::parse("360102000000").unwrap().as_str(), "360102");
+        assert_eq!(
+            DivisionCode::parse("36").unwrap().level(),
+            OrgLevel::Province
+        );
+        assert_eq!(
+            DivisionCode::parse("360102").unwrap().level(),
+            OrgLevel::County
+        );
+        assert_eq!(
+            DivisionCode::parse("360102001200").unwrap().level(),
+            OrgLevel::Village
+        );
+        assert_eq!(
+            DivisionCode::parse("360102000000").unwrap().as_str(),
+            "360102"
+        );
         assert_eq!(DivisionCode::parse("360000000000").unwrap().as_str(), "36");
-        assert!(matches!(DivisionCode::parse("3601x"), Err(DivisionCodeError::NotDigits(_))));
-        assert!(matches!(DivisionCode::parse("36010"), Err(DivisionCodeError::BadLength(_))));
+        assert!(matches!(
+            DivisionCode::parse("3601x"),
+            Err(DivisionCodeError::NotDigits(_))
+        ));
+        assert!(matches!(
+            DivisionCode::parse("36010"),
+            Err(DivisionCodeError::BadLength(_))
+        ));
         assert!(DivisionCode::parse(" ").is_err());
     }
 

@@ -71,7 +71,9 @@ impl Role {
     /// Accepts the code (`village_cadre`) or the Chinese label (`村干部`).
     pub fn parse(s: &str) -> Option<Role> {
         let s = s.trim();
-        Role::ALL.into_iter().find(|r| r.as_str() == s || r.label() == s)
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.label() == s)
     }
 
     pub fn can(self, p: Permission) -> bool {
@@ -79,10 +81,15 @@ impl Role {
         use Role::*;
         match p {
             Read => true,
-            Write => matches!(self, Admin | TownshipLeader | TownshipClerk | VillageCadre | GridWorker),
+            Write => matches!(
+                self,
+                Admin | TownshipLeader | TownshipClerk | VillageCadre | GridWorker
+            ),
             ManageUsers | ManageOrg => self == Admin,
             ViewAudit => matches!(self, Admin | Auditor),
-            RevealPersonalData => matches!(self, Admin | TownshipLeader | TownshipClerk | VillageCadre),
+            RevealPersonalData => {
+                matches!(self, Admin | TownshipLeader | TownshipClerk | VillageCadre)
+            }
             TownshipReview => matches!(self, TownshipLeader | TownshipClerk),
             CountyApproval => self == CountyApprover,
         }

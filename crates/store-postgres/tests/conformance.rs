@@ -1,0 +1,113 @@
+//! Runs when `XIANGZHI_TEST_PG` names a database (CI sets it); each test gets its own schema.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::PgConnectOptions;
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_domain::role::Role;
+use xiangzhi_store::Store;
+use xiangzhi_store::conformance::{self, TestStore};
+use xiangzhi_store_postgres::PgStore;
+
+async fn open() -> Option<PgStore> {
+    let Ok(url) = std::env::var("XIANGZHI_TEST_PG") else {
+        eprintln!(
+            "PostgreSQL conformance SKIPPED: set XIANGZHI_TEST_PG=postgres://127.0.0.1/test to run it"
+        );
+        return None;
+    };
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let schema = format!("xz_test_{}", u64::from_le_bytes(bytes));
+    let admin = PgStore::open(&url)
+        .await
+        .expect("XIANGZHI_TEST_PG is set but unreachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let store = PgStore::open_with(options).await.unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+async fn make() -> Option<TestStore> {
+    Some(Arc::new(open().await?))
+}
+
+xiangzhi_store::conformance_tests!(make());
+
+#[tokio::test]
+async fn tampering_with_one_audit_row_is_caught() {
+    let Some(raw) = open().await else { return };
+    let raw = Arc::new(raw);
+    let store: TestStore = raw.clone();
+    conformance::seeded(&store).await;
+    let actor = conformance::actor_at(&store, "361002201", Role::TownshipClerk).await;
+    let village = DivisionCode::parse("361002201211").unwrap();
+    for n in 0..3 {
+        store
+            .add_grid(&actor, &village, &format!("{n}组"))
+            .await
+            .unwrap();
+    }
+    assert!(store.audit_verify().await.unwrap().first_break.is_none());
+    sqlx::query("UPDATE audit_log SET actor_name = 'someone else' WHERE id = 3")
+        .execute(raw.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.audit_verify().await.unwrap().first_break.unwrap().id,
+        3
+    );
+}
+
+#[tokio::test]
+async fn concurrent_writers_keep_the_chain_linear() {
+    let Some(raw) = open().await else { return };
+    let store: TestStore = Arc::new(raw);
+    conformance::seeded(&store).await;
+    let actor = conformance::actor_at(&store, "361002201", Role::TownshipClerk).await;
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let (store, actor) = (store.clone(), actor.clone());
+        tasks.push(tokio::spawn(async move {
+            let village = DivisionCode::parse(if n % 2 == 0 {
+                "361002201211"
+            } else {
+                "361002201208"
+            })
+            .unwrap();
+            store
+                .rename_org_unit(
+                    &actor,
+                    &village,
+                    &format!("村{n}"),
+                    chrono::Utc::now().date_naive(),
+                )
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let report = store.audit_verify().await.unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.first_break);
+}
+
+#[tokio::test]
+async fn backup_writes_every_table() {
+    let Some(raw) = open().await else { return };
+    let store: TestStore = Arc::new(raw);
+    let dir = std::env::temp_dir().join(format!("xz-pg-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    conformance::backup_is_a_usable_copy(store, dir.clone()).await;
+    let units = std::fs::read_to_string(dir.join("org_units.csv")).unwrap();
+    assert_eq!(units.lines().count(), 9, "header and eight units");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,129 @@
+//! xiangzhi on an embedded SQLite file: for a township or a county on one office PC.
+//!
+//! WAL with synchronous=NORMAL, a busy timeout, one writer connection that opens every
+//! transaction with `BEGIN IMMEDIATE` (so writers queue in the pool instead of failing with
+//! "database is locked" on upgrade), and a pool of read-only connections beside it.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite, Transaction};
+use xiangzhi_store::{StoreError, StoreResult};
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+    const LOCK_AUDIT_HEAD: &'static str = "SELECT last_id, last_hash FROM audit_head WHERE id = 1";
+    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] = &[(
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    )];
+
+    /// Opens (creating if missing) `sqlite://path` or a plain path.
+    pub async fn open(url: &str) -> StoreResult<SqliteStore> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let base = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+            .map_err(Self::map_err)?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(Self::map_err)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(Self::map_err)?;
+        Ok(SqliteStore { read, write })
+    }
+
+    fn read(&self) -> &Pool<Sqlite> {
+        &self.read
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Self::map_err)
+    }
+
+    /// A database with tables but without our marker is someone else's: never migrate it.
+    async fn check_ours(&self) -> StoreResult<()> {
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_all(&self.write)
+        .await
+        .map_err(Self::map_err)?;
+        let ours = tables.iter().any(|(t,)| t == "xiangzhi_meta");
+        let only_bookkeeping = tables.iter().all(|(t,)| t == "schema_migrations");
+        if ours || only_bookkeeping {
+            Ok(())
+        } else {
+            Err(StoreError::ForeignDatabase(
+                "该文件含有其他程序的数据表".into(),
+            ))
+        }
+    }
+
+    /// `VACUUM INTO` reads one snapshot, so the copy is consistent while others write.
+    async fn backup_to(&self, out: &Path) -> StoreResult<()> {
+        if out.exists() {
+            return Err(StoreError::invalid(format!(
+                "备份文件 {} 已存在，不会覆盖",
+                out.display()
+            )));
+        }
+        let out = out
+            .to_str()
+            .ok_or_else(|| StoreError::invalid("备份路径含有无法识别的字符"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(out)
+            .execute(&self.read)
+            .await
+            .map_err(Self::map_err)?;
+        Ok(())
+    }
+
+    fn map_err(e: sqlx::Error) -> StoreError {
+        if let Some(db) = e.as_database_error() {
+            let msg = db.message();
+            if msg.contains("file is not a database") {
+                return StoreError::ForeignDatabase("该文件不是 SQLite 数据库".into());
+            }
+            if db.is_unique_violation() {
+                return StoreError::Conflict("记录已存在".into());
+            }
+            if msg.contains("database is locked") {
+                return StoreError::Backend("数据库正忙，请稍后重试".into());
+            }
+        }
+        StoreError::Backend(e.to_string())
+    }
+
+    /// Where the writer's file lives, for tests and the `backup` command.
+    pub fn write_pool(&self) -> &SqlitePool {
+        &self.write
+    }
+}
+
+xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

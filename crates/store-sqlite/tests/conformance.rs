@@ -1,0 +1,122 @@
+use std::sync::Arc;
+
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_domain::role::Role;
+use xiangzhi_store::conformance::{self, TestStore};
+use xiangzhi_store::{Store, StoreError};
+use xiangzhi_store_sqlite::SqliteStore;
+
+/// A fresh database file per test; the directory lives as long as the test process.
+async fn open() -> (SqliteStore, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("test.db");
+    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+async fn make() -> Option<TestStore> {
+    Some(Arc::new(open().await.0))
+}
+
+xiangzhi_store::conformance_tests!(make());
+
+/// Three audited writes on a seeded store; returns the concrete store for raw tampering.
+async fn with_history() -> (Arc<SqliteStore>, TestStore, std::path::PathBuf) {
+    let (store, dir) = open().await;
+    let concrete = Arc::new(store);
+    let store: TestStore = concrete.clone();
+    conformance::seeded(&store).await;
+    let actor = conformance::actor_at(&store, "361002201", Role::TownshipClerk).await;
+    let village = DivisionCode::parse("361002201211").unwrap();
+    for n in 0..3 {
+        store
+            .add_grid(&actor, &village, &format!("{n}组"))
+            .await
+            .unwrap();
+    }
+    assert!(store.audit_verify().await.unwrap().first_break.is_none());
+    (concrete, store, dir)
+}
+
+#[tokio::test]
+async fn tampering_with_one_audit_row_is_caught() {
+    let (raw, store, _dir) = with_history().await;
+    sqlx::query("UPDATE audit_log SET new_value = '{\"name\":\"假\"}' WHERE id = 3")
+        .execute(raw.write_pool())
+        .await
+        .unwrap();
+    let report = store.audit_verify().await.unwrap();
+    assert_eq!(report.first_break.unwrap().id, 3);
+}
+
+#[tokio::test]
+async fn deleting_audit_rows_is_caught() {
+    let (raw, store, _dir) = with_history().await;
+    sqlx::query("DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)")
+        .execute(raw.write_pool())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .audit_verify()
+            .await
+            .unwrap()
+            .first_break
+            .unwrap()
+            .reason
+            .contains("截断")
+    );
+    sqlx::query("DELETE FROM audit_log WHERE id = 2")
+        .execute(raw.write_pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.audit_verify().await.unwrap().first_break.unwrap().id,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        sqlx::query("CREATE TABLE invoices (id INTEGER)")
+            .execute(store.write_pool())
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    assert!(matches!(
+        store.migrate().await,
+        Err(StoreError::ForeignDatabase(_))
+    ));
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![b'x'; 8192]).unwrap();
+    let err = match SqliteStore::open(junk.to_str().unwrap()).await {
+        Err(e) => e,
+        Ok(s) => s.migrate().await.unwrap_err(),
+    };
+    assert!(matches!(err, StoreError::ForeignDatabase(_)), "{err}");
+}
+
+#[tokio::test]
+async fn backup_copies_everything() {
+    let (store, dir) = open().await;
+    let store: TestStore = Arc::new(store);
+    let out = dir.join("backup.db");
+    conformance::backup_is_a_usable_copy(store.clone(), out.clone()).await;
+    let copy = SqliteStore::open(out.to_str().unwrap()).await.unwrap();
+    assert_eq!(
+        copy.org_count(&xiangzhi_store::Scope::all()).await.unwrap(),
+        8
+    );
+    assert!(copy.audit_verify().await.unwrap().first_break.is_none());
+    assert!(
+        store.backup(&out).await.is_err(),
+        "an existing file is never overwritten"
+    );
+}
