@@ -307,7 +307,7 @@ fn ymd(y: i64, m: i64, d: i64) -> Option<NaiveDate> {
 }
 
 fn yyyymmdd(n: i64) -> Option<NaiveDate> {
-    if (1900_01_01..=2200_12_31).contains(&n) {
+    if (19000101..=22001231).contains(&n) {
         ymd(n / 10_000, n / 100 % 100, n % 100)
     } else {
         None

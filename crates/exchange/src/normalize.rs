@@ -46,8 +46,7 @@ pub fn normalize_header(s: &str) -> String {
         .flat_map(|c| c.to_lowercase())
         .collect();
     // strip trailing bracketed notes, possibly several: 金额(元)(必填)
-    loop {
-        let Some(last) = h.chars().last() else { break };
+    while let Some(last) = h.chars().last() {
         let open = match last {
             ')' => '(',
             ']' => '[',

@@ -417,8 +417,15 @@ fn load_csv(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Grid, Read
                 });
             }
         }
-        let at = record.position().map_or(0, |p| p.byte() as usize);
-        let blank_lines = text.as_bytes()[at.min(text.len())..]
+        let raw = text.as_bytes();
+        let mut at = record
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(raw.len());
+        if at > 0 && raw[at - 1] == b'\r' && raw.get(at) == Some(&b'\n') {
+            at += 1; // the rest of the previous record's CRLF
+        }
+        let blank_lines = raw[at..]
             .iter()
             .take_while(|b| matches!(b, b'\r' | b'\n'))
             .filter(|&&b| b == b'\n')
@@ -585,7 +592,15 @@ fn evaluate(
         })
         .collect();
     let score = if specs.is_empty() {
-        let mut distinct: Vec<&String> = sole.iter().filter(|s| !s.is_empty()).collect();
+        // distinct names that look like names (not numbers or dates: those are data)
+        let looks_like_data = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_digit() || " .,:-/+E".contains(c))
+        };
+        let mut distinct: Vec<&String> = (0..width)
+            .map(|c| joined[c].as_ref().unwrap_or(&sole[c]))
+            .filter(|s| !s.is_empty() && !looks_like_data(s))
+            .collect();
         distinct.sort();
         distinct.dedup();
         distinct.len()
