@@ -1,6 +1,8 @@
 //! Pure types and rules. A value of a type from this crate is valid by construction:
 //! every constructor is a `parse` that says in Chinese what is wrong.
 
+pub mod calendar;
+pub mod case;
 pub mod citizen_id;
 pub mod credit_code;
 pub mod money;
