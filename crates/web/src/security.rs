@@ -1,0 +1,109 @@
+//! Middleware every request passes: the session, CSRF on every state change, and strict
+//! security headers.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use std::net::SocketAddr;
+use xiangzhi_store::Session;
+
+use crate::auth::{self, PRE_COOKIE, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Form posts larger than this are refused before they are read.
+pub const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// The client's address, for the audit log.
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub Option<String>);
+
+pub async fn session_and_csrf(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    req.extensions_mut().insert(ClientIp(ip));
+    let session = match auth::cookie(req.headers(), SESSION_COOKIE) {
+        Some(token) => match state
+            .store
+            .session(&auth::token_hash(&token), Utc::now())
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return AppError::from(e).into_response(),
+        },
+        None => None,
+    };
+    if is_state_changing(req.method()) {
+        let expected = match &session {
+            Some(s) => Some(s.csrf_token.clone()),
+            // Before login, the double-submit cookie set with the login form.
+            None => auth::cookie(req.headers(), PRE_COOKIE),
+        };
+        let (parts, body) = req.into_parts();
+        let header_token = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(b) => b,
+            Err(_) => return AppError::bad("提交的内容过大").into_response(),
+        };
+        let form_token = form_field(&bytes, "csrf");
+        let given = header_token.or(form_token);
+        let ok = matches!((&expected, &given), (Some(e), Some(g)) if auth::constant_time_eq(e, g));
+        if !ok {
+            return AppError::Csrf.into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    if let Some(s) = session {
+        req.extensions_mut().insert::<Session>(s);
+    }
+    next.run(req).await
+}
+
+fn is_state_changing(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub async fn headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(self)",
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    res
+}

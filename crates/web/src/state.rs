@@ -1,0 +1,24 @@
+use std::sync::Arc;
+
+use xiangzhi_store::Store;
+
+#[derive(Clone, Debug, Default)]
+pub struct WebConfig {
+    /// Marks cookies `Secure`: set when served behind HTTPS.
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}

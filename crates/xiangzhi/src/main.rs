@@ -1,0 +1,357 @@
+//! 乡治 xiangzhi: the one binary. Every command takes `--db` (SQLite path or PostgreSQL URL).
+
+use xiangzhi::{demo, divisions, open_store};
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_domain::role::Role;
+use xiangzhi_store::{Actor, NewUser, Scope, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "xiangzhi",
+    version,
+    about = "乡治：乡镇治理一体化平台（台账、名册、报表一次填报）"
+)]
+struct Cli {
+    /// 数据库：SQLite 文件路径（sqlite://./xiangzhi.db）或 postgres://… 连接串
+    #[arg(long, global = true, env = "XIANGZHI_DB")]
+    db: Option<String>,
+    /// 以 JSON 输出结果
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页服务
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// 通过 HTTPS 访问时打开：Cookie 加 Secure 标记
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// 载入演示乡（抚州市临川区连城乡，即材料中的 X 乡）并启动网页服务
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// 升级数据库结构
+    Migrate,
+    /// 组织架构
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// 用户
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// 审计日志
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
+    Backup { out: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// 导入统计用区划代码（provinces.csv … villages.csv.gz 所在目录），可重复执行
+    ImportDivisions {
+        dir: PathBuf,
+        /// 只导入该代码之下的单位（及其上级），如 3601
+        #[arg(long)]
+        under: Option<String>,
+    },
+    /// 在村/社区下新增网格
+    AddGrid { village_code: String, name: String },
+    /// 显示一个单位及其下级
+    Show { code: String },
+    /// 按名称或代码查找
+    Search { query: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新增用户；密码从标准输入读取一行
+    Add {
+        #[arg(long)]
+        name: String,
+        /// 姓名（默认同用户名）
+        #[arg(long)]
+        display_name: Option<String>,
+        /// 角色：admin township_leader township_clerk village_cadre grid_worker county_approver auditor，或中文名
+        #[arg(long)]
+        role: String,
+        /// 所属单位代码（管辖范围）
+        #[arg(long)]
+        org: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// 列出用户
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 校验哈希链，报告第一处断裂
+    Verify,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("XIANGZHI_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(cli)) {
+        eprintln!("错误：{e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce()) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("serializable")
+        );
+    } else {
+        human();
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let db = cli.db.clone();
+    let url = || {
+        db.clone()
+            .unwrap_or_else(|| "sqlite://./xiangzhi.db".into())
+    };
+    match cli.command {
+        Command::Serve {
+            listen,
+            secure_cookies,
+        } => {
+            let store = open_store(&url()).await?;
+            serve(store, &listen, secure_cookies, None).await
+        }
+        Command::Demo { listen } => {
+            let url = db.unwrap_or_else(|| "sqlite://./xiangzhi-demo.db".into());
+            let store = open_store(&url).await?;
+            let logins = demo::load(&store).await?;
+            serve(store, &listen, false, Some(logins)).await
+        }
+        Command::Migrate => {
+            let store = open_store(&url()).await?;
+            let v = store.schema_version().await?;
+            print(
+                cli.json,
+                &serde_json::json!({ "schema_version": v }),
+                || println!("数据库结构已是最新（版本 {v}）"),
+            );
+            Ok(())
+        }
+        Command::Org { command } => org(command, &open_store(&url()).await?, cli.json).await,
+        Command::User { command } => user(command, &open_store(&url()).await?, cli.json).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open_store(&url()).await?;
+            let report = store.audit_verify().await?;
+            print(cli.json, &report, || match &report.first_break {
+                None => println!("审计日志完整：{} 条记录，哈希链无断裂", report.rows),
+                Some(b) => println!("审计日志被篡改：{b}"),
+            });
+            if report.first_break.is_some() {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let store = open_store(&url()).await?;
+            store.backup(&out).await?;
+            print(cli.json, &serde_json::json!({ "backup": out }), || {
+                println!("已备份到 {}", out.display())
+            });
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    listen: &str,
+    secure_cookies: bool,
+    demo: Option<Vec<demo::Login>>,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("无法监听 {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("乡治已启动：http://{addr}/ （数据库：{}）", store.backend());
+    if let Some(logins) = demo {
+        println!("演示账号（密码均为 {}）：", demo::PASSWORD);
+        for l in logins {
+            println!("  {:<10} {:<8} {}", l.username, l.role.label(), l.org_name);
+        }
+    }
+    let state = xiangzhi_web::AppState::new(store, xiangzhi_web::WebConfig { secure_cookies });
+    xiangzhi_web::serve(listener, state).await?;
+    Ok(())
+}
+
+fn code(s: &str) -> Result<DivisionCode> {
+    DivisionCode::parse(s).map_err(|e| anyhow!("{e}"))
+}
+
+async fn org(command: OrgCommand, store: &Arc<dyn Store>, json: bool) -> Result<()> {
+    let actor = Actor::system(&whoami());
+    match command {
+        OrgCommand::ImportDivisions { dir, under } => {
+            let under = under.as_deref().map(code).transpose()?;
+            let started = Instant::now();
+            let bar = progress(json);
+            let units = divisions::read_dir(&dir, under.as_ref(), |stem, n| {
+                bar.set_message(format!("读取 {stem}：{n} 条"));
+                bar.tick();
+            })?;
+            bar.set_message(format!("写入数据库：{} 个单位", units.len()));
+            let summary = store.import_org_units(&actor, &units).await?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            let out =
+                serde_json::json!({ "units": units.len(), "summary": summary, "seconds": secs });
+            print(json, &out, || {
+                println!(
+                    "导入完成：文件中 {} 个单位；新增 {}，更名 {}，调整隶属 {}，未变 {}；用时 {secs:.2} 秒",
+                    units.len(),
+                    summary.inserted,
+                    summary.renamed,
+                    summary.moved,
+                    summary.unchanged
+                )
+            });
+            Ok(())
+        }
+        OrgCommand::AddGrid { village_code, name } => {
+            let grid = store.add_grid(&actor, &code(&village_code)?, &name).await?;
+            print(json, &grid, || {
+                println!("已新增网格 {} {}", grid.code, grid.name)
+            });
+            Ok(())
+        }
+        OrgCommand::Show { code: c } => {
+            let c = code(&c)?;
+            let unit = store.org_unit(&Scope::all(), &c).await?;
+            let children = store.org_children(&Scope::all(), Some(&c)).await?;
+            let out = serde_json::json!({ "unit": unit, "children": children });
+            print(json, &out, || {
+                println!("{} {}（{}）", unit.code, unit.name, unit.level.label());
+                for ch in &children {
+                    println!("  {} {}", ch.code, ch.name);
+                }
+            });
+            Ok(())
+        }
+        OrgCommand::Search { query } => {
+            let found = store.org_search(&Scope::all(), &query, 100).await?;
+            print(json, &found, || {
+                for u in &found {
+                    println!("{} {}（{}）", u.code, u.name, u.level.label());
+                }
+            });
+            Ok(())
+        }
+    }
+}
+
+async fn user(command: UserCommand, store: &Arc<dyn Store>, json: bool) -> Result<()> {
+    match command {
+        UserCommand::Add {
+            name,
+            display_name,
+            role,
+            org,
+            password_stdin: _,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow!("未知的角色“{role}”"))?;
+            let org_code = code(&org)?;
+            let mut password = String::new();
+            if std::io::stdin().is_terminal() {
+                eprintln!("请输入密码后回车：");
+            }
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("无法从标准输入读取密码")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            xiangzhi_web::password::check_strength(&password).map_err(|e| anyhow!(e))?;
+            let new = NewUser {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                username: name,
+                role,
+                org_code,
+                password_hash: xiangzhi_web::password::hash(&password),
+            };
+            let u = store.create_user(&Actor::system(&whoami()), new).await?;
+            print(json, &u, || {
+                println!(
+                    "已新增用户 {}（{}，{}）",
+                    u.username,
+                    u.role.label(),
+                    u.org_code
+                )
+            });
+            Ok(())
+        }
+        UserCommand::List => {
+            let users = store.list_users(&Scope::all()).await?;
+            print(json, &users, || {
+                for u in &users {
+                    let state = if u.active { "" } else { "（停用）" };
+                    println!(
+                        "{:<12} {:<8} {:<8} {}{state}",
+                        u.username,
+                        u.display_name,
+                        u.role.label(),
+                        u.org_code
+                    );
+                }
+            });
+            Ok(())
+        }
+    }
+}
+
+fn progress(json: bool) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "cli".into())
+}
