@@ -12,6 +12,9 @@ use xiangzhi_store_postgres::PgStore;
 
 async fn open() -> Option<PgStore> {
     let Ok(url) = std::env::var("XIANGZHI_TEST_PG") else {
+        if std::env::var("XIANGZHI_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+            panic!("XIANGZHI_REQUIRE_ALL=1 but XIANGZHI_TEST_PG is not set");
+        }
         eprintln!(
             "PostgreSQL conformance SKIPPED: set XIANGZHI_TEST_PG=postgres://127.0.0.1/test to run it"
         );
