@@ -140,8 +140,18 @@ pub struct LoginQuery {
 pub async fn login_form(
     headers: HeaderMap,
     State(state): State<AppState>,
+    session: Option<Extension<Session>>,
     Query(q): Query<LoginQuery>,
 ) -> Response {
+    // Someone already logged in (another account, a second tab) posts against the session's
+    // token, which the CSRF check then expects instead of the pre-login cookie.
+    if let Some(Extension(s)) = session {
+        return render(LoginPage {
+            csrf: s.csrf_token,
+            error: None,
+            username: String::new(),
+        });
+    }
     let existing = cookie(&headers, PRE_COOKIE);
     let token = existing.clone().unwrap_or_else(random_token);
     let error = q.error.map(|_| "请重新登录".to_string());

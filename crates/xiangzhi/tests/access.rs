@@ -1,0 +1,700 @@
+//! Scope through the web: walks every route of `xiangzhi_web::route_table()` as someone who must
+//! not reach the ids put into it, and asserts the exact outcome per route.
+//!
+//! Two walkers:
+//! - the village cadre of 头昌村 (role 村干部: may write, may not manage users/org or view audit),
+//!   probing 舍头村 (same township), 连城乡 itself, a village and the whole of another township,
+//!   and users outside the village;
+//! - a system administrator scoped to 桐源乡 (every permission, another township), probing
+//!   连城乡's records, so the routes a cadre is refused by role are also checked for scope.
+//!
+//! A route without an entry in [`EXPECTATIONS`] fails the test, so a new route cannot slip past.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_domain::role::Role;
+use xiangzhi_store::{Actor, NewUser, Scope};
+
+const NOT_FOUND_MSG: &str = "未找到该记录，或不在您的管辖范围内";
+const FORBIDDEN_MSG: &str = "无权执行此操作";
+const CSRF_MSG: &str = "CSRF";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// No login needed; walked logged out.
+    Public,
+    /// 200, and nothing outside the walker's scope is named in the body.
+    Scoped,
+    /// 404 for every foreign id, byte-for-byte the same as for an id that does not exist.
+    NotFound,
+    /// 403: the role lacks the permission, refused before the record is even looked up.
+    Forbidden,
+    /// `POST /logout`: ends the session; walked last.
+    Logout,
+}
+use Outcome::*;
+
+struct Expect {
+    method: &'static str,
+    path: &'static str,
+    /// The village cadre of 头昌村.
+    cadre: Outcome,
+    /// An administrator of 桐源乡.
+    foreign_admin: Outcome,
+}
+
+const fn e(method: &'static str, path: &'static str, cadre: Outcome, admin: Outcome) -> Expect {
+    Expect {
+        method,
+        path,
+        cadre,
+        foreign_admin: admin,
+    }
+}
+
+/// Every route's expected outcome when called with ids outside the caller's scope.
+const EXPECTATIONS: &[Expect] = &[
+    e("GET", "/healthz", Public, Public),
+    e("GET", "/static/app.css", Public, Public),
+    e("GET", "/login", Public, Public),
+    e("POST", "/login", Public, Public),
+    e("GET", "/api/v1/openapi.json", Public, Public),
+    e("GET", "/api/docs", Public, Public),
+    e("POST", "/logout", Logout, Logout),
+    e("GET", "/", Scoped, Scoped),
+    e("GET", "/org", Scoped, Scoped),
+    e("GET", "/org/{code}", NotFound, NotFound),
+    e("POST", "/org/{code}/grids", NotFound, NotFound),
+    e("POST", "/org/{code}/rename", Forbidden, NotFound),
+    e("POST", "/org/{code}/merge", Forbidden, NotFound),
+    e("POST", "/org/{code}/split", Forbidden, NotFound),
+    e("GET", "/users", Forbidden, Scoped),
+    e("POST", "/users", Forbidden, NotFound),
+    e("POST", "/users/{id}/active", Forbidden, NotFound),
+    e("POST", "/users/{id}/password", Forbidden, NotFound),
+    e("GET", "/audit", Forbidden, Scoped),
+    e("GET", "/api/v1/me", Scoped, Scoped),
+    e("GET", "/api/v1/org", Scoped, Scoped),
+    e("GET", "/api/v1/org/{code}", NotFound, NotFound),
+    e("GET", "/api/v1/org/{code}/children", NotFound, NotFound),
+    e("GET", "/api/v1/org/{code}/history", NotFound, NotFound),
+    e("POST", "/api/v1/org/{code}/grids", NotFound, NotFound),
+    e("GET", "/api/v1/users", Forbidden, Scoped),
+    e("GET", "/api/v1/audit", Forbidden, Scoped),
+];
+
+fn expectation(method: &Method, path: &str) -> Option<&'static Expect> {
+    EXPECTATIONS
+        .iter()
+        .find(|e| e.method == method.as_str() && e.path == path)
+}
+
+/// The routes as `(method, path, public)`.
+fn routes() -> Vec<(Method, &'static str, bool)> {
+    xiangzhi_web::route_table()
+        .into_iter()
+        .map(|r| {
+            (
+                Method::from_bytes(r.method.as_str().as_bytes()).expect("method"),
+                r.path,
+                r.public,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_route_has_an_access_expectation() {
+    let mut missing = Vec::new();
+    for (method, path, public) in routes() {
+        match expectation(&method, path) {
+            None => missing.push(format!("route {method} {path} has no access expectation")),
+            Some(e) => {
+                let says_public = e.cadre == Public;
+                assert_eq!(
+                    says_public, public,
+                    "{method} {path}: the route table says public={public}, the expectation disagrees"
+                );
+                assert_eq!(e.cadre == Public, e.foreign_admin == Public);
+            }
+        }
+    }
+    let table = routes();
+    for e in EXPECTATIONS {
+        if !table
+            .iter()
+            .any(|(m, p, _)| m.as_str() == e.method && *p == e.path)
+        {
+            missing.push(format!(
+                "expectation for {} {} names no route (stale entry)",
+                e.method, e.path
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// Who walks, what they must not reach, and what must never show up in their responses.
+struct Walker {
+    label: &'static str,
+    user: TestUser,
+    /// A village of the walker's own scope, put into bodies next to a foreign path id.
+    own_code: &'static str,
+    /// A code nobody uses yet, for the unit a split would create.
+    free_code: &'static str,
+    codes: Vec<String>,
+    user_ids: Vec<i64>,
+    foreign_names: Vec<String>,
+    outcome: fn(&Expect) -> Outcome,
+}
+
+/// The concrete requests a route is probed with.
+fn probes(walker: &Walker, path: &str) -> Vec<String> {
+    let ids: Vec<String> = walker.user_ids.iter().map(|i| i.to_string()).collect();
+    let mut out = vec![path.to_string()];
+    for (param, values) in [("{code}", &walker.codes), ("{id}", &ids)] {
+        out = out
+            .iter()
+            .flat_map(|p| {
+                if p.contains(param) {
+                    values.iter().map(|v| p.replace(param, v)).collect()
+                } else {
+                    vec![p.clone()]
+                }
+            })
+            .collect();
+    }
+    assert!(
+        out.iter().all(|p| !p.contains('{')),
+        "route {path} has a path parameter the access test cannot fill"
+    );
+    // Query strings that carry foreign ids to routes without path parameters.
+    let mut with_queries = Vec::new();
+    for p in out {
+        with_queries.push(p.clone());
+        if matches!(p.as_str(), "/org" | "/api/v1/org") {
+            for name in &walker.foreign_names {
+                let frag: String = name.chars().take(2).collect();
+                with_queries.push(format!("{p}?q={}", enc(&frag)));
+            }
+            for c in &walker.codes {
+                with_queries.push(format!("{p}?q={c}"));
+            }
+        }
+        if matches!(p.as_str(), "/audit" | "/api/v1/audit") {
+            for c in &walker.codes {
+                with_queries.push(format!("{p}?entity=org_unit&entity_id={c}"));
+            }
+            for id in &walker.user_ids {
+                with_queries.push(format!("{p}?entity=user&entity_id={id}"));
+            }
+        }
+    }
+    with_queries
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A request of `method` to `url` carrying a valid CSRF token and a body naming foreign ids.
+fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwest::RequestBuilder {
+    let c = &walker.user.client;
+    let full = app.url(url);
+    if *method == Method::GET {
+        return c.get(full);
+    }
+    let csrf = walker.user.csrf.as_str();
+    let foreign_org = walker.codes[0].as_str();
+    if url.starts_with("/api/") {
+        return c
+            .request(method.clone(), full)
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({"name": "越界网格"}));
+    }
+    let form: Vec<(&str, &str)> = if url.ends_with("/grids") {
+        vec![("name", "越界网格")]
+    } else if url.ends_with("/rename") {
+        vec![("name", "越界更名"), ("effective", "2024-01-01")]
+    } else if url.ends_with("/merge") {
+        vec![("into", walker.own_code), ("effective", "2024-01-01")]
+    } else if url.ends_with("/split") {
+        vec![
+            ("new_code", walker.free_code),
+            ("name", "越界拆分"),
+            ("children", ""),
+            ("effective", "2024-01-01"),
+        ]
+    } else if url.ends_with("/active") {
+        vec![("active", "false")]
+    } else if url.ends_with("/password") {
+        vec![("password", "yuejie2024abc")]
+    } else if url == "/users" {
+        vec![
+            ("username", "yuejie"),
+            ("display_name", "越界用户"),
+            ("role", "village_cadre"),
+            ("org_code", foreign_org),
+            ("password", "yuejie2024abc"),
+        ]
+    } else {
+        vec![]
+    };
+    let mut form: Vec<(&str, &str)> = form;
+    form.push(("csrf", csrf));
+    c.request(method.clone(), full).form(&form)
+}
+
+async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
+    // The answer for an id that does not exist, to compare foreign 404s with.
+    let nonexistent_page = walker
+        .user
+        .client
+        .get(app.url("/org/361002201299"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let nonexistent_api = walker
+        .user
+        .client
+        .get(app.url("/api/v1/org/361002201299"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut logout = None;
+    for (method, path, _) in routes() {
+        let Some(e) = expectation(&method, path) else {
+            continue; // reported by every_route_has_an_access_expectation
+        };
+        let expected = (walker.outcome)(e);
+        match expected {
+            Public => continue, // walked logged out below
+            Logout => {
+                logout = Some(path);
+                continue;
+            }
+            _ => {}
+        }
+        for url in probes(walker, path) {
+            let before = app.audit_rows().await;
+            let res = request(app, walker, &method, &url).send().await.unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            let after = app.audit_rows().await;
+            let what = format!("{} {method} {url}", walker.label);
+            if after != before {
+                failures.push(format!(
+                    "{what}: the audit log grew from {before} to {after} rows"
+                ));
+            }
+            for name in &walker.foreign_names {
+                if body.contains(name.as_str()) {
+                    failures.push(format!("{what}: the body names the foreign “{name}”"));
+                }
+            }
+            let want = match expected {
+                Scoped => StatusCode::OK,
+                NotFound => StatusCode::NOT_FOUND,
+                Forbidden => StatusCode::FORBIDDEN,
+                Public | Logout => unreachable!(),
+            };
+            if status != want {
+                failures.push(format!(
+                    "{what}: expected {want}, got {status}: {}",
+                    body.chars().take(300).collect::<String>()
+                ));
+                continue;
+            }
+            match expected {
+                NotFound => {
+                    if !body.contains(NOT_FOUND_MSG) {
+                        failures.push(format!("{what}: 404 without the Chinese message"));
+                    }
+                    let same = if url.starts_with("/api/") {
+                        &nonexistent_api
+                    } else {
+                        &nonexistent_page
+                    };
+                    if &body != same {
+                        failures.push(format!(
+                            "{what}: the 404 differs from the one for a code that does not exist"
+                        ));
+                    }
+                }
+                Forbidden if !body.contains(FORBIDDEN_MSG) || body.contains(CSRF_MSG) => {
+                    failures.push(format!(
+                        "{what}: 403 should be the role refusal, got: {}",
+                        body.chars().take(300).collect::<String>()
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    // A foreign id in the body instead of the path: merging one's own village into a foreign
+    // unit is refused the same way (by role for the cadre, by scope for the administrator).
+    let merge_route = routes()
+        .into_iter()
+        .any(|(m, p, _)| m == Method::POST && p == "/org/{code}/merge");
+    if let Some(e) = expectation(&Method::POST, "/org/{code}/merge").filter(|_| merge_route) {
+        let expected = (walker.outcome)(e);
+        for into in &walker.codes {
+            let url = format!("/org/{}/merge", walker.own_code);
+            let before = app.audit_rows().await;
+            let res = walker
+                .user
+                .client
+                .post(app.url(&url))
+                .form(&[
+                    ("into", into.as_str()),
+                    ("effective", "2024-01-01"),
+                    ("csrf", walker.user.csrf.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            let want = if expected == Forbidden {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let what = format!("{} POST {url} into={into}", walker.label);
+            if status != want {
+                failures.push(format!("{what}: expected {want}, got {status}"));
+            }
+            if app.audit_rows().await != before {
+                failures.push(format!("{what}: the audit log grew"));
+            }
+            for name in &walker.foreign_names {
+                if body.contains(name.as_str()) {
+                    failures.push(format!("{what}: the body names the foreign “{name}”"));
+                }
+            }
+        }
+    }
+
+    // Last: logging out ends the session.
+    let path = logout.expect("the route table has a logout route");
+    let c = &walker.user.client;
+    let res = c
+        .post(app.url(path))
+        .form(&[("csrf", walker.user.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    if res.status() != StatusCode::SEE_OTHER || res.headers()["location"] != "/login" {
+        failures.push(format!(
+            "{} POST {path}: expected 303 to /login, got {}",
+            walker.label,
+            res.status()
+        ));
+    }
+    let res = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    if res.status() != StatusCode::UNAUTHORIZED {
+        failures.push(format!(
+            "{}: after logout /api/v1/me answered {}",
+            walker.label,
+            res.status()
+        ));
+    }
+}
+
+async fn user_id(app: &TestApp, username: &str) -> i64 {
+    app.store
+        .list_users(&Scope::all())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == username)
+        .unwrap_or_else(|| panic!("user {username}"))
+        .id
+}
+
+/// A user created directly in the store with the demo password.
+async fn add_user(app: &TestApp, username: &str, display: &str, role: Role, org: &str) -> i64 {
+    let hash = app
+        .store
+        .credentials("admin")
+        .await
+        .unwrap()
+        .expect("demo admin")
+        .password_hash;
+    app.store
+        .create_user(
+            &Actor::system("test"),
+            NewUser {
+                username: username.into(),
+                display_name: display.into(),
+                role,
+                org_code: DivisionCode::parse(org).unwrap(),
+                password_hash: hash,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// The foreign records the walk must leave untouched.
+async fn snapshot(app: &TestApp) -> Vec<String> {
+    let all = Scope::all();
+    let mut s = Vec::new();
+    for code in [SHETOU, TONGYUAN_VILLAGE, TOUCHANG, "361002201"] {
+        let code = DivisionCode::parse(code).unwrap();
+        let u = app.store.org_unit(&all, &code).await.unwrap();
+        s.push(format!("{} {} {}", u.code, u.name, u.child_count));
+    }
+    for u in app.store.list_users(&all).await.unwrap() {
+        s.push(format!("{} {} {}", u.id, u.username, u.active));
+    }
+    s
+}
+
+#[tokio::test]
+async fn no_route_reaches_outside_the_scope() {
+    let app = spawn_app().await;
+    let shetou_cadre = add_user(&app, "shetou", "舍头村主任", Role::VillageCadre, SHETOU).await;
+    add_user(&app, "tyadmin", "桐源乡管理员", Role::Admin, TONGYUAN).await;
+    let clerk = user_id(&app, "clerk").await;
+    let leader = user_id(&app, "leader").await;
+    let cadre_id = user_id(&app, "cadre").await;
+    let grid_id = user_id(&app, "grid").await;
+
+    let before = snapshot(&app).await;
+
+    let cadre = Walker {
+        label: "cadre",
+        user: app.login("cadre").await,
+        own_code: TOUCHANG,
+        free_code: "361002201298",
+        codes: [
+            SHETOU,
+            "361002201208001", // a grid of 舍头村
+            "361002201",       // the cadre's own township, above the village
+            TONGYUAN_VILLAGE,
+            TONGYUAN,
+            "361002", // the county
+        ]
+        .map(String::from)
+        .to_vec(),
+        user_ids: vec![shetou_cadre, clerk, leader],
+        foreign_names: [
+            SHETOU_NAME,
+            TONGYUAN_VILLAGE_NAME,
+            "桐源乡",
+            "舍头村主任",
+            "李办事员",
+            "王乡长",
+            "连城乡",
+        ]
+        .map(String::from)
+        .to_vec(),
+        outcome: |e| e.cadre,
+    };
+    let admin = Walker {
+        label: "桐源乡 admin",
+        user: app.login("tyadmin").await,
+        own_code: TONGYUAN_VILLAGE,
+        free_code: "361002202298",
+        codes: [TOUCHANG, "361002201211001", SHETOU, "361002201", "361002"]
+            .map(String::from)
+            .to_vec(),
+        user_ids: vec![cadre_id, grid_id, shetou_cadre, clerk],
+        foreign_names: [
+            TOUCHANG_NAME,
+            SHETOU_NAME,
+            "连城乡",
+            "张村主任",
+            "刘网格员",
+            "舍头村主任",
+            "李办事员",
+        ]
+        .map(String::from)
+        .to_vec(),
+        outcome: |e| e.foreign_admin,
+    };
+
+    // Positive controls: the same requests inside the scope do work, so the refusals above are
+    // about scope and role, not a broken session or token.
+    let res = cadre
+        .user
+        .client
+        .get(app.url(&format!("/org/{TOUCHANG}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains(TOUCHANG_NAME));
+    let res = admin
+        .user
+        .client
+        .get(app.url(&format!("/api/v1/org/{TONGYUAN_VILLAGE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let hits: serde_json::Value = cadre
+        .user
+        .client
+        .get(app.url("/api/v1/org?q=%E5%A4%B4%E6%98%8C")) // 头昌
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits[0]["code"], TOUCHANG, "{hits}");
+
+    let mut failures = Vec::new();
+    walk(&app, &cadre, &mut failures).await;
+    walk(&app, &admin, &mut failures).await;
+    assert!(
+        failures.is_empty(),
+        "{} access failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "foreign records changed during the walk"
+    );
+}
+
+#[tokio::test]
+async fn searches_do_not_return_foreign_units() {
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    for q in ["舍头", SHETOU, "桐源", "361002202", "连城"] {
+        let html = cadre
+            .client
+            .get(app.url(&format!("/org?q={}", enc(q))))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("0 个结果"), "/org?q={q}: {html}");
+        assert!(html.contains("您的管辖范围内没有匹配的单位"));
+        assert!(!html.contains(SHETOU_NAME) && !html.contains(TONGYUAN_VILLAGE_NAME));
+        let hits: serde_json::Value = cadre
+            .client
+            .get(app.url(&format!("/api/v1/org?q={}", enc(q))))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(hits, serde_json::json!([]), "/api/v1/org?q={q}");
+    }
+    // A code prefix covering the whole township finds only the cadre's own village and grids.
+    let hits: serde_json::Value = cadre
+        .client
+        .get(app.url("/api/v1/org?q=3610022012"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.is_empty());
+    assert!(codes.iter().all(|c| c.starts_with(TOUCHANG)), "{codes:?}");
+    // The empty query lists the scope's root: the village itself.
+    let roots: serde_json::Value = cadre
+        .client
+        .get(app.url("/api/v1/org"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(roots.as_array().unwrap().len(), 1, "{roots}");
+    assert_eq!(roots[0]["name"], TOUCHANG_NAME);
+}
+
+#[tokio::test]
+async fn logged_out_every_private_route_redirects_or_401s() {
+    let app = spawn_app().await;
+    let c = client();
+    let pre = app.login_form(&c).await;
+    let mut failures = Vec::new();
+    for (method, path, public) in routes() {
+        let url = path
+            .replace("{code}", TOUCHANG)
+            .replace("{id}", "1")
+            .to_string();
+        let req = if method == Method::GET {
+            c.get(app.url(&url))
+        } else if url.starts_with("/api/") {
+            // A valid pre-login token, so the request reaches the handler's login check.
+            c.request(method.clone(), app.url(&url))
+                .header("x-csrf-token", &pre)
+                .json(&serde_json::json!({"name": "匿名网格"}))
+        } else {
+            c.request(method.clone(), app.url(&url))
+                .form(&[("csrf", pre.as_str()), ("name", "匿名网格")])
+        };
+        let before = app.audit_rows().await;
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        let what = format!("{method} {url}");
+        if public {
+            if method == Method::GET && status != StatusCode::OK {
+                failures.push(format!("{what}: public route answered {status}"));
+            }
+            continue;
+        }
+        if app.audit_rows().await != before {
+            failures.push(format!("{what}: logged out, yet the audit log grew"));
+        }
+        if url.starts_with("/api/") {
+            if status != StatusCode::UNAUTHORIZED || !body.contains("请先登录") {
+                failures.push(format!(
+                    "{what}: expected 401 请先登录, got {status} {body}"
+                ));
+            }
+        } else if status != StatusCode::SEE_OTHER || location.as_deref() != Some("/login") {
+            failures.push(format!(
+                "{what}: expected 303 to /login, got {status} {location:?}"
+            ));
+        }
+        if body.contains(TOUCHANG_NAME) {
+            failures.push(format!("{what}: logged out, yet the body names 头昌村"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
