@@ -20,7 +20,7 @@ const WAIT: Duration = Duration::from_secs(15);
 
 fn find_program(env: &str, name: &str, default: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
-        return Some(p.into());
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
     }
     if Path::new(default).exists() {
         return Some(default.into());
