@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Pool, Postgres, Transaction};
-use xiangzhi_store::{StoreError, StoreResult};
+use std::sync::Arc;
+
+use xiangzhi_store::{StoreError, StoreResult, Vault};
 
 pub struct PgStore {
     pool: PgPool,
+    vault: Arc<Vault>,
 }
 
 /// Tables in dependency order, for backups.
@@ -25,30 +28,47 @@ const TABLES: &[&str] = &[
     "sessions",
     "audit_log",
     "audit_head",
+    "households",
+    "persons",
+    "enterprise_kinds",
+    "enterprises",
+    "registry_events",
 ];
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
     const LOCK_AUDIT_HEAD: &'static str =
         "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE";
-    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] = &[(
-        1,
-        "foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    )];
+    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] = &[
+        (
+            1,
+            "foundation",
+            include_str!("../migrations/0001_foundation.sql"),
+        ),
+        (
+            2,
+            "registry",
+            include_str!("../migrations/0002_registry.sql"),
+        ),
+    ];
 
-    pub async fn open(url: &str) -> StoreResult<PgStore> {
-        Self::open_with(PgConnectOptions::from_str(url).map_err(Self::map_err)?).await
+    /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
+    pub async fn open(url: &str, vault: Arc<Vault>) -> StoreResult<PgStore> {
+        Self::open_with(
+            PgConnectOptions::from_str(url).map_err(Self::map_err)?,
+            vault,
+        )
+        .await
     }
 
-    pub async fn open_with(options: PgConnectOptions) -> StoreResult<PgStore> {
+    pub async fn open_with(options: PgConnectOptions, vault: Arc<Vault>) -> StoreResult<PgStore> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
             .map_err(Self::map_err)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, vault })
     }
 
     fn read(&self) -> &Pool<Postgres> {
@@ -113,11 +133,15 @@ impl PgStore {
         Ok(())
     }
 
+    fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     fn map_err(e: sqlx::Error) -> StoreError {
-        if let Some(db) = e.as_database_error() {
-            if db.is_unique_violation() {
-                return StoreError::Conflict("记录已存在".into());
-            }
+        if let Some(db) = e.as_database_error()
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict("记录已存在".into());
         }
         StoreError::Backend(e.to_string())
     }
@@ -127,4 +151,5 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

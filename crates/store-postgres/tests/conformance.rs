@@ -23,7 +23,7 @@ async fn open() -> Option<PgStore> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).unwrap();
     let schema = format!("xz_test_{}", u64::from_le_bytes(bytes));
-    let admin = PgStore::open(&url)
+    let admin = PgStore::open(&url, Arc::new(xiangzhi_store::Vault::ephemeral()))
         .await
         .expect("XIANGZHI_TEST_PG is set but unreachable");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
@@ -33,7 +33,9 @@ async fn open() -> Option<PgStore> {
     let options = PgConnectOptions::from_str(&url)
         .unwrap()
         .options([("search_path", schema.as_str())]);
-    let store = PgStore::open_with(options).await.unwrap();
+    let store = PgStore::open_with(options, Arc::new(xiangzhi_store::Vault::ephemeral()))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     Some(store)
 }
@@ -43,6 +45,16 @@ async fn make() -> Option<TestStore> {
 }
 
 xiangzhi_store::conformance_tests!(make());
+xiangzhi_store::registry_conformance_tests!(make());
+
+#[tokio::test]
+async fn personal_data_is_sealed() {
+    let Some(raw) = open().await else { return };
+    let dir = std::env::temp_dir().join(format!("xz-pg-sealed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    xiangzhi_store::conformance_registry::personal_data_is_sealed(Arc::new(raw), dir.clone()).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
 
 #[tokio::test]
 async fn tampering_with_one_audit_row_is_caught() {

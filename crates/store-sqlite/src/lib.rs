@@ -12,24 +12,35 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Pool, Sqlite, Transaction};
-use xiangzhi_store::{StoreError, StoreResult};
+use std::sync::Arc;
+
+use xiangzhi_store::{StoreError, StoreResult, Vault};
 
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    vault: Arc<Vault>,
 }
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
     const LOCK_AUDIT_HEAD: &'static str = "SELECT last_id, last_hash FROM audit_head WHERE id = 1";
-    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] = &[(
-        1,
-        "foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    )];
+    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] = &[
+        (
+            1,
+            "foundation",
+            include_str!("../migrations/0001_foundation.sql"),
+        ),
+        (
+            2,
+            "registry",
+            include_str!("../migrations/0002_registry.sql"),
+        ),
+    ];
 
-    /// Opens (creating if missing) `sqlite://path` or a plain path.
-    pub async fn open(url: &str) -> StoreResult<SqliteStore> {
+    /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
+    /// citizen IDs and phones; its key lives outside the database.
+    pub async fn open(url: &str, vault: Arc<Vault>) -> StoreResult<SqliteStore> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -52,7 +63,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(Self::map_err)?;
-        Ok(SqliteStore { read, write })
+        Ok(SqliteStore { read, write, vault })
     }
 
     fn read(&self) -> &Pool<Sqlite> {
@@ -104,6 +115,10 @@ impl SqliteStore {
         Ok(())
     }
 
+    fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     fn map_err(e: sqlx::Error) -> StoreError {
         if let Some(db) = e.as_database_error() {
             let msg = db.message();
@@ -126,4 +141,5 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

@@ -10,7 +10,12 @@ use xiangzhi_store_sqlite::SqliteStore;
 async fn open() -> (SqliteStore, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     let path = dir.join("test.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let store = SqliteStore::open(
+        path.to_str().unwrap(),
+        Arc::new(xiangzhi_store::Vault::ephemeral()),
+    )
+    .await
+    .unwrap();
     store.migrate().await.unwrap();
     (store, dir)
 }
@@ -20,6 +25,14 @@ async fn make() -> Option<TestStore> {
 }
 
 xiangzhi_store::conformance_tests!(make());
+xiangzhi_store::registry_conformance_tests!(make());
+
+#[tokio::test]
+async fn personal_data_is_sealed() {
+    let (store, dir) = open().await;
+    let out = dir.join("sealed-check.db");
+    xiangzhi_store::conformance_registry::personal_data_is_sealed(Arc::new(store), out).await;
+}
 
 /// Three audited writes on a seeded store; returns the concrete store for raw tampering.
 async fn with_history() -> (Arc<SqliteStore>, TestStore, std::path::PathBuf) {
@@ -82,13 +95,23 @@ async fn a_foreign_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
     {
-        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let store = SqliteStore::open(
+            path.to_str().unwrap(),
+            Arc::new(xiangzhi_store::Vault::ephemeral()),
+        )
+        .await
+        .unwrap();
         sqlx::query("CREATE TABLE invoices (id INTEGER)")
             .execute(store.write_pool())
             .await
             .unwrap();
     }
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let store = SqliteStore::open(
+        path.to_str().unwrap(),
+        Arc::new(xiangzhi_store::Vault::ephemeral()),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         store.migrate().await,
         Err(StoreError::ForeignDatabase(_))
@@ -96,7 +119,12 @@ async fn a_foreign_database_is_refused() {
 
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, vec![b'x'; 8192]).unwrap();
-    let err = match SqliteStore::open(junk.to_str().unwrap()).await {
+    let err = match SqliteStore::open(
+        junk.to_str().unwrap(),
+        Arc::new(xiangzhi_store::Vault::ephemeral()),
+    )
+    .await
+    {
         Err(e) => e,
         Ok(s) => s.migrate().await.unwrap_err(),
     };
@@ -109,7 +137,12 @@ async fn backup_copies_everything() {
     let store: TestStore = Arc::new(store);
     let out = dir.join("backup.db");
     conformance::backup_is_a_usable_copy(store.clone(), out.clone()).await;
-    let copy = SqliteStore::open(out.to_str().unwrap()).await.unwrap();
+    let copy = SqliteStore::open(
+        out.to_str().unwrap(),
+        Arc::new(xiangzhi_store::Vault::ephemeral()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         copy.org_count(&xiangzhi_store::Scope::all()).await.unwrap(),
         8

@@ -6,13 +6,21 @@
 
 pub mod audit;
 pub mod conformance;
+pub mod conformance_registry;
 pub mod error;
 pub mod model;
 pub mod org_import;
+pub mod registry;
+mod registry_model;
+pub mod registry_plan;
 pub mod sql;
+pub mod sql_registry;
 mod store;
+pub mod vault;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use registry::RegistryStore;
 pub use store::Store;
+pub use vault::Vault;

@@ -126,7 +126,7 @@ macro_rules! impl_sql_store {
 
             impl $Store {
                 /// Appends one audit row inside the caller's write transaction.
-                async fn audit(tx: &mut Tx, actor: &Actor, rec: AuditRecord) -> StoreResult<()> {
+                pub(crate) async fn audit(tx: &mut Tx, actor: &Actor, rec: AuditRecord) -> StoreResult<()> {
                     let err = <$Store>::map_err;
                     let head = ::sqlx::query(<$Store>::LOCK_AUDIT_HEAD).fetch_one(&mut **tx).await.map_err(err)?;
                     let last_id: i64 = head.try_get("last_id").map_err(err)?;

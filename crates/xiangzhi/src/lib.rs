@@ -3,27 +3,52 @@
 pub mod demo;
 pub mod divisions;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use xiangzhi_store::Store;
+use xiangzhi_store::{Store, Vault};
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Where the key file lives unless `--key-file` says otherwise: beside the SQLite file, or
+/// `./xiangzhi.key` for PostgreSQL. Never inside the database.
+pub fn default_key_path(url: &str) -> PathBuf {
+    if is_postgres(url) {
+        return PathBuf::from("xiangzhi.key");
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("xiangzhi.key"),
+        _ => PathBuf::from("xiangzhi.key"),
+    }
+}
 
 /// `postgres://…` opens PostgreSQL; anything else is a SQLite file. Migrates before returning.
-pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> =
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(
-                xiangzhi_store_postgres::PgStore::open(url)
-                    .await
-                    .context("无法连接 PostgreSQL")?,
-            )
-        } else {
-            Arc::new(
-                xiangzhi_store_sqlite::SqliteStore::open(url)
-                    .await
-                    .context("无法打开 SQLite 数据库")?,
-            )
-        };
+/// The key file (created on first start) seals citizen IDs and phones; `None` takes
+/// [`default_key_path`].
+pub async fn open_store(url: &str, key_path: Option<&Path>) -> Result<Arc<dyn Store>> {
+    let key_path = key_path.map_or_else(|| default_key_path(url), Path::to_path_buf);
+    let vault = Arc::new(Vault::open_or_create(&key_path)?);
+    let store: Arc<dyn Store> = if is_postgres(url) {
+        Arc::new(
+            xiangzhi_store_postgres::PgStore::open(url, vault)
+                .await
+                .context("无法连接 PostgreSQL")?,
+        )
+    } else {
+        Arc::new(
+            xiangzhi_store_sqlite::SqliteStore::open(url, vault)
+                .await
+                .context("无法打开 SQLite 数据库")?,
+        )
+    };
     store.migrate().await?;
     Ok(store)
 }

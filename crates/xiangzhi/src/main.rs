@@ -28,6 +28,9 @@ struct Cli {
     /// 以 JSON 输出结果
     #[arg(long, global = true)]
     json: bool,
+    /// 个人信息加密密钥文件（首次启动时创建）；默认为 SQLite 数据库同目录下的 xiangzhi.key，PostgreSQL 为 ./xiangzhi.key
+    #[arg(long, global = true, env = "XIANGZHI_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -142,6 +145,11 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce()) {
 
 async fn run(cli: Cli) -> Result<()> {
     let db = cli.db.clone();
+    let key_file = cli.key_file.clone();
+    let open_store = |url: String| {
+        let key_file = key_file.clone();
+        async move { open_store(&url, key_file.as_deref()).await }
+    };
     let url = || {
         db.clone()
             .unwrap_or_else(|| "sqlite://./xiangzhi.db".into())
@@ -151,17 +159,17 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             secure_cookies,
         } => {
-            let store = open_store(&url()).await?;
+            let store = open_store(url()).await?;
             serve(store, &listen, secure_cookies, None).await
         }
         Command::Demo { listen } => {
             let url = db.unwrap_or_else(|| "sqlite://./xiangzhi-demo.db".into());
-            let store = open_store(&url).await?;
+            let store = open_store(url).await?;
             let logins = demo::load(&store).await?;
             serve(store, &listen, false, Some(logins)).await
         }
         Command::Migrate => {
-            let store = open_store(&url()).await?;
+            let store = open_store(url()).await?;
             let v = store.schema_version().await?;
             print(
                 cli.json,
@@ -170,12 +178,12 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Org { command } => org(command, &open_store(&url()).await?, cli.json).await,
-        Command::User { command } => user(command, &open_store(&url()).await?, cli.json).await,
+        Command::Org { command } => org(command, &open_store(url()).await?, cli.json).await,
+        Command::User { command } => user(command, &open_store(url()).await?, cli.json).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = open_store(&url()).await?;
+            let store = open_store(url()).await?;
             let report = store.audit_verify().await?;
             print(cli.json, &report, || match &report.first_break {
                 None => println!("审计日志完整：{} 条记录，哈希链无断裂", report.rows),
@@ -187,7 +195,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Backup { out } => {
-            let store = open_store(&url()).await?;
+            let store = open_store(url()).await?;
             store.backup(&out).await?;
             print(cli.json, &serde_json::json!({ "backup": out }), || {
                 println!("已备份到 {}", out.display())

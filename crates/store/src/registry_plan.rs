@@ -1,0 +1,334 @@
+//! Planning a person import: what is new, updated, unchanged or refused, decided in memory
+//! from the file and a snapshot of what is stored, before any write transaction opens.
+//! Shared by both backends (the SQL lives in `sql_registry`).
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use xiangzhi_domain::org::OrgPath;
+
+use crate::registry_model::*;
+
+/// An org unit an import may file records under (a village or a grid under the import org).
+#[derive(Debug, Clone)]
+pub struct OrgRef {
+    pub code: String,
+    pub path: String,
+}
+
+/// A stored person, as far as an import compares it.
+#[derive(Debug, Clone)]
+pub struct ExistingPerson {
+    pub id: i64,
+    pub name: String,
+    pub phone_hash: Option<String>,
+    pub household_id: Option<i64>,
+    pub relation: Option<String>,
+    pub status: String,
+    pub org_code: String,
+    pub org_path: String,
+    pub tags: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExistingHousehold {
+    pub id: i64,
+    pub address: String,
+    pub org_code: String,
+    pub org_path: String,
+    pub status: String,
+}
+
+/// Where a planned person lives: a stored household, one created by this import, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HouseholdRef {
+    None,
+    Existing(i64),
+    New(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedPerson {
+    /// Index into the import rows.
+    pub row: usize,
+    pub id_hash: String,
+    pub phone_hash: Option<String>,
+    pub household: HouseholdRef,
+    pub relation: Option<&'static str>,
+    pub status: &'static str,
+    pub org_code: String,
+    pub org_path: String,
+    /// Canonical JSON of the tags.
+    pub tags: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewHouseholdPlan {
+    pub household_no: String,
+    pub address: String,
+    pub org_code: String,
+    pub org_path: String,
+}
+
+#[derive(Debug, Default)]
+pub struct PersonPlan {
+    pub summary: ImportSummary,
+    pub issues: Vec<ImportIssue>,
+    pub new_households: Vec<NewHouseholdPlan>,
+    pub inserts: Vec<PlannedPerson>,
+    /// `(person id, plan, changed fields with old and new values, masked)`.
+    pub updates: Vec<(i64, PlannedPerson, serde_json::Value)>,
+}
+
+pub fn tags_json(tags: &[PersonTag]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn within(root: &OrgPath, path: &str) -> bool {
+    path.starts_with(root.as_str())
+}
+
+/// `hashes[i]` is `(id hash, phone hash)` of `rows[i]`; `orgs` the units under the import
+/// org by code; `existing` persons by id hash; `households` by 户号.
+pub fn plan_persons(
+    rows: &[PersonImportRow],
+    hashes: &[(String, Option<String>)],
+    root: &OrgPath,
+    orgs: &HashMap<String, OrgRef>,
+    existing: &HashMap<String, ExistingPerson>,
+    households: &HashMap<String, ExistingHousehold>,
+) -> PersonPlan {
+    let mut plan = PersonPlan::default();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    let mut bad_lines: Vec<usize> = Vec::new();
+    let mut issue = |plan: &mut PersonPlan, line: usize, column: &str, reason: String| {
+        plan.issues.push(ImportIssue {
+            line,
+            column: column.into(),
+            reason,
+        });
+        bad_lines.push(line);
+    };
+
+    // Households this file creates: filed under the head's org, else the first row's.
+    let mut new_hh: HashMap<&str, (usize, bool)> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(no) = r.household_no.as_deref() else {
+            continue;
+        };
+        if households.contains_key(no) || r.org_code.is_none() {
+            continue;
+        }
+        let is_head = r.relation == Some(Relation::Head);
+        match new_hh.get(no) {
+            Some((_, true)) => {}
+            Some((_, false)) if !is_head => {}
+            _ => {
+                new_hh.insert(no, (i, is_head));
+            }
+        }
+    }
+    let mut new_hh_org: HashMap<&str, (String, String)> = HashMap::new();
+    let mut hh_order: Vec<(&str, usize)> = new_hh.iter().map(|(k, (i, _))| (*k, *i)).collect();
+    hh_order.sort_by_key(|(_, i)| *i);
+    for (no, i) in hh_order {
+        let r = &rows[i];
+        let code = r
+            .org_code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        if let Some(o) = orgs.get(&code) {
+            new_hh_org.insert(no, (o.code.clone(), o.path.clone()));
+            plan.new_households.push(NewHouseholdPlan {
+                household_no: no.to_string(),
+                address: rows
+                    .iter()
+                    .filter(|x| x.household_no.as_deref() == Some(no))
+                    .find_map(|x| x.household_address.clone())
+                    .unwrap_or_default(),
+                org_code: o.code.clone(),
+                org_path: o.path.clone(),
+            });
+        }
+    }
+
+    for (i, r) in rows.iter().enumerate() {
+        let (id_hash, phone_hash) = &hashes[i];
+        if let Some(first) = seen.insert(id_hash.as_str(), r.line) {
+            issue(
+                &mut plan,
+                r.line,
+                "身份证号",
+                format!("与第{first}行的身份证号重复"),
+            );
+            continue;
+        }
+        let row_org = match &r.org_code {
+            Some(c) => match orgs.get(c.as_str()) {
+                Some(o) => Some((o.code.clone(), o.path.clone())),
+                None => {
+                    issue(
+                        &mut plan,
+                        r.line,
+                        "所属网格",
+                        format!("“{}”不在本次导入的单位之下，或不是村/网格", c.as_str()),
+                    );
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let old = existing.get(id_hash);
+        if let Some(p) = old
+            && !within(root, &p.org_path)
+        {
+            issue(
+                &mut plan,
+                r.line,
+                "身份证号",
+                "该身份证号已在其他地区登记，不能在此导入（如属迁入，请由原地办理迁出）".into(),
+            );
+            continue;
+        }
+        let (household, hh_org) = match r.household_no.as_deref() {
+            None => match old {
+                Some(p) => (
+                    p.household_id
+                        .map_or(HouseholdRef::None, HouseholdRef::Existing),
+                    None,
+                ),
+                None => (HouseholdRef::None, None),
+            },
+            Some(no) => match households.get(no) {
+                Some(h) if !within(root, &h.org_path) => {
+                    issue(
+                        &mut plan,
+                        r.line,
+                        "户号",
+                        format!("户号“{no}”已在其他地区登记"),
+                    );
+                    continue;
+                }
+                Some(h) if h.status != HouseholdStatus::Active.as_str() => {
+                    issue(
+                        &mut plan,
+                        r.line,
+                        "户号",
+                        format!("户号“{no}”已合并或注销，不能再加入成员"),
+                    );
+                    continue;
+                }
+                Some(h) => (
+                    HouseholdRef::Existing(h.id),
+                    Some((h.org_code.clone(), h.org_path.clone())),
+                ),
+                None => match new_hh_org.get(no) {
+                    Some(o) => (HouseholdRef::New(no.to_string()), Some(o.clone())),
+                    None => {
+                        issue(
+                            &mut plan,
+                            r.line,
+                            "所属网格",
+                            format!(
+                                "未填写：户号“{no}”尚未登记，需填写所属网格（或所属村）才能新建该户"
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            },
+        };
+        let (org_code, org_path) = match (row_org, hh_org, old) {
+            (Some(o), _, _) => o,
+            (None, _, Some(p)) => (p.org_code.clone(), p.org_path.clone()),
+            (None, Some(o), None) => o,
+            (None, None, None) => {
+                issue(
+                    &mut plan,
+                    r.line,
+                    "所属网格",
+                    "未填写：新登记人员须填写所属网格或户号".into(),
+                );
+                continue;
+            }
+        };
+        let relation = r.relation.map(Relation::as_str).or_else(|| {
+            old.and_then(|p| p.relation.as_deref())
+                .and_then(Relation::parse)
+                .map(Relation::as_str)
+        });
+        let status = r
+            .status
+            .map(PersonStatus::as_str)
+            .or_else(|| {
+                old.and_then(|p| PersonStatus::parse(&p.status))
+                    .map(PersonStatus::as_str)
+            })
+            .unwrap_or(PersonStatus::Registered.as_str());
+        let phone_hash = phone_hash
+            .clone()
+            .or_else(|| old.and_then(|p| p.phone_hash.clone()));
+        let tags = match (&r.tags, old) {
+            (Some(t), _) => tags_json(t),
+            (None, Some(p)) => p.tags.clone(),
+            (None, None) => "[]".into(),
+        };
+        let planned = PlannedPerson {
+            row: i,
+            id_hash: id_hash.clone(),
+            phone_hash,
+            household,
+            relation,
+            status,
+            org_code,
+            org_path,
+            tags,
+        };
+        match old {
+            None => plan.inserts.push(planned),
+            Some(p) => {
+                let mut changes = serde_json::Map::new();
+                if p.name != r.name {
+                    changes.insert("name".into(), json!([p.name, r.name]));
+                }
+                if p.phone_hash != planned.phone_hash {
+                    changes.insert("phone".into(), json!("changed"));
+                }
+                let new_hh_id = match &planned.household {
+                    HouseholdRef::Existing(id) => Some(*id),
+                    _ => None,
+                };
+                if p.household_id != new_hh_id || matches!(planned.household, HouseholdRef::New(_))
+                {
+                    changes.insert("household".into(), json!([p.household_id, r.household_no]));
+                }
+                if p.relation.as_deref() != planned.relation {
+                    changes.insert("relation".into(), json!([p.relation, planned.relation]));
+                }
+                if p.status != planned.status {
+                    changes.insert("status".into(), json!([p.status, planned.status]));
+                }
+                if p.org_code != planned.org_code {
+                    changes.insert("org".into(), json!([p.org_code, planned.org_code]));
+                }
+                if p.tags != planned.tags {
+                    changes.insert("tags".into(), json!([p.tags, planned.tags]));
+                }
+                if changes.is_empty() {
+                    plan.summary.unchanged += 1;
+                } else {
+                    plan.updates
+                        .push((p.id, planned, serde_json::Value::Object(changes)));
+                }
+            }
+        }
+    }
+    bad_lines.sort_unstable();
+    bad_lines.dedup();
+    plan.summary.invalid = bad_lines.len() as u64;
+    plan.summary.new = plan.inserts.len() as u64;
+    plan.summary.updated = plan.updates.len() as u64;
+    plan.summary.households_created = plan.new_households.len() as u64;
+    plan
+}

@@ -1,0 +1,242 @@
+//! Personal data at rest: citizen IDs and phone numbers are stored sealed (XChaCha20-Poly1305,
+//! random 192-bit nonce) and found by a keyed hash (HMAC-SHA256), never in plain text.
+//!
+//! Both keys are derived from one 32-byte master key kept in a key file *outside* the
+//! database (`xiangzhi.key`, mode 0600, created on first start). Losing the file loses the
+//! sealed values; a backup must copy it separately, and never next to the database dump.
+//!
+//! Key file format: one line `xiangzhi-key-v1:<64 hex digits>`.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
+
+use crate::error::{StoreError, StoreResult};
+
+const KEY_PREFIX: &str = "xiangzhi-key-v1:";
+const SEAL_PREFIX: &str = "v1:";
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
+
+/// HMAC-SHA256 with the pads absorbed once: each lookup then hashes two short messages.
+#[derive(Clone)]
+struct Hmac {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl Hmac {
+    fn new(key: &[u8; 32]) -> Hmac {
+        let mut ipad = [0x36u8; 64];
+        let mut opad = [0x5cu8; 64];
+        for (i, k) in key.iter().enumerate() {
+            ipad[i] ^= k;
+            opad[i] ^= k;
+        }
+        let mut inner = Sha256::new();
+        inner.update(ipad);
+        let mut outer = Sha256::new();
+        outer.update(opad);
+        Hmac { inner, outer }
+    }
+
+    fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        let mut i = self.inner.clone();
+        i.update(msg);
+        let mut o = self.outer.clone();
+        o.update(i.finalize());
+        o.finalize().into()
+    }
+}
+
+/// Seals and finds personal data. Cheap to share: hold it in an `Arc`.
+pub struct Vault {
+    cipher: XChaCha20Poly1305,
+    lookup: Hmac,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault(..)")
+    }
+}
+
+impl Vault {
+    /// From a master key: the sealing and lookup keys are HMACs of fixed labels under it.
+    pub fn from_master(master: &[u8; 32]) -> Vault {
+        let derive = Hmac::new(master);
+        let seal_key = derive.mac(b"xiangzhi seal key");
+        let lookup_key = derive.mac(b"xiangzhi lookup key");
+        Vault {
+            cipher: XChaCha20Poly1305::new_from_slice(&seal_key).expect("32-byte key"),
+            lookup: Hmac::new(&lookup_key),
+        }
+    }
+
+    /// A throwaway vault with a random key, for tests.
+    pub fn ephemeral() -> Vault {
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).expect("system random source");
+        Vault::from_master(&master)
+    }
+
+    /// Reads the key file, creating it (0600) with a fresh random key if it does not exist.
+    /// A file that exists but is not a key file is refused: generating a new key over it
+    /// would make every sealed value unreadable.
+    pub fn open_or_create(path: &Path) -> StoreResult<Vault> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse_key_file(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut master = [0u8; 32];
+                getrandom::fill(&mut master)
+                    .map_err(|e| StoreError::Backend(format!("无法取得随机数：{e}")))?;
+                Self::write_key_file(path, &master)?;
+                Ok(Vault::from_master(&master))
+            }
+            Err(e) => Err(StoreError::Backend(format!(
+                "无法读取密钥文件 {}：{e}",
+                path.display()
+            ))),
+        }
+    }
+
+    fn parse_key_file(text: &str, path: &Path) -> StoreResult<Vault> {
+        let bad = || {
+            StoreError::invalid(format!(
+                "密钥文件 {} 格式不正确（应为一行 {KEY_PREFIX}加64位十六进制数）。\
+                 请勿手工修改该文件；若已损坏，请从备份恢复，否则已加密的身份证号和电话将无法读取",
+                path.display()
+            ))
+        };
+        let hex_part = text.trim().strip_prefix(KEY_PREFIX).ok_or_else(bad)?;
+        let bytes = hex::decode(hex_part).map_err(|_| bad())?;
+        let master: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+        Ok(Vault::from_master(&master))
+    }
+
+    fn write_key_file(path: &Path, master: &[u8; 32]) -> StoreResult<()> {
+        use std::io::Write as _;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!("无法创建密钥文件目录 {}：{e}", dir.display()))
+            })?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(|e| {
+            StoreError::Backend(format!("无法创建密钥文件 {}：{e}", path.display()))
+        })?;
+        writeln!(f, "{KEY_PREFIX}{}", hex::encode(master))
+            .and_then(|_| f.sync_all())
+            .map_err(|e| StoreError::Backend(format!("无法写入密钥文件 {}：{e}", path.display())))
+    }
+
+    /// `v1:` + base64(nonce ‖ ciphertext ‖ tag). A fresh nonce each time, so equal values
+    /// seal differently; use [`Vault::lookup`] to compare.
+    pub fn seal(&self, plaintext: &str) -> String {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).expect("system random source");
+        let ct = self
+            .cipher
+            .encrypt(&XNonce::from(nonce), plaintext.as_bytes())
+            .expect("encryption of a short value cannot fail");
+        let mut buf = Vec::with_capacity(24 + ct.len());
+        buf.extend_from_slice(&nonce);
+        buf.extend_from_slice(&ct);
+        let mut out = String::with_capacity(SEAL_PREFIX.len() + buf.len() * 4 / 3 + 4);
+        out.push_str(SEAL_PREFIX);
+        B64.encode_string(&buf, &mut out);
+        out
+    }
+
+    /// Fails (in Chinese) when the value was sealed under another key or altered.
+    pub fn open(&self, sealed: &str) -> StoreResult<String> {
+        let bad = || {
+            StoreError::Backend(
+                "无法解密个人信息：密钥文件与数据库不匹配，或数据已被改动".to_string(),
+            )
+        };
+        let b64 = sealed.strip_prefix(SEAL_PREFIX).ok_or_else(bad)?;
+        let buf = B64.decode(b64).map_err(|_| bad())?;
+        if buf.len() < 24 + 16 {
+            return Err(bad());
+        }
+        let (nonce, ct) = buf.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().map_err(|_| bad())?;
+        let pt = self
+            .cipher
+            .decrypt(&XNonce::from(nonce), ct)
+            .map_err(|_| bad())?;
+        String::from_utf8(pt).map_err(|_| bad())
+    }
+
+    /// Keyed hash (hex) for equality search. Callers pass the canonical form
+    /// (`CitizenId::as_str`, `Phone::as_str`) so any spelling of a value finds it.
+    pub fn lookup(&self, plaintext: &str) -> String {
+        hex::encode(self.lookup.mac(plaintext.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc4231_case_2_shape() {
+        // RFC 4231 test case 2 uses a 4-byte key; ours are 32 bytes, zero-padded like HMAC does.
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(b"Jefe");
+        let mac = Hmac::new(&key).mac(b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn seal_open_and_lookup() {
+        let v = Vault::ephemeral();
+        let a = v.seal("11010519491231002X");
+        let b = v.seal("11010519491231002X");
+        assert_ne!(a, b, "random nonce");
+        assert!(!a.contains("11010519491231002X"));
+        assert_eq!(v.open(&a).unwrap(), "11010519491231002X");
+        assert_eq!(v.lookup("x"), v.lookup("x"));
+        assert_ne!(v.lookup("x"), v.lookup("y"));
+        let other = Vault::ephemeral();
+        assert!(other.open(&a).is_err());
+        assert_ne!(other.lookup("x"), v.lookup("x"));
+        let mut tampered = a.clone();
+        tampered.pop();
+        tampered.push(if a.ends_with('A') { 'B' } else { 'A' });
+        assert!(v.open(&tampered).is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_malformed_files_are_refused() {
+        let dir = std::env::temp_dir().join(format!("xz-vault-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("sub").join("xiangzhi.key");
+        let v1 = Vault::open_or_create(&path).unwrap();
+        let sealed = v1.seal("13812345678");
+        let v2 = Vault::open_or_create(&path).unwrap();
+        assert_eq!(v2.open(&sealed).unwrap(), "13812345678");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not a key").unwrap();
+        let err = Vault::open_or_create(&path).unwrap_err().to_string();
+        assert!(err.contains("密钥文件"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
