@@ -93,8 +93,19 @@ pub enum DivisionCodeError {
 pub struct DivisionCode(String);
 
 impl DivisionCode {
-    /// Accepts the short form (`3601`) and the 12-digit zero-padded form (`360100000000`).
+    /// The code exactly as written: its length says its level. A 12-digit code is a village,
+    /// even when it ends in zeros (金门县 appears as village 350527000000 in the national file).
     pub fn parse(s: &str) -> Result<DivisionCode, DivisionCodeError> {
+        Self::parse_inner(s, false)
+    }
+
+    /// Also reads the 12-digit zero-padded form of a higher level (`360100000000` is 3601), as
+    /// other systems print codes.
+    pub fn parse_padded(s: &str) -> Result<DivisionCode, DivisionCodeError> {
+        Self::parse_inner(s, true)
+    }
+
+    fn parse_inner(s: &str, padded: bool) -> Result<DivisionCode, DivisionCodeError> {
         let s = s.trim();
         if s.is_empty() {
             return Err(DivisionCodeError::Empty);
@@ -102,7 +113,11 @@ impl DivisionCode {
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DivisionCodeError::NotDigits(s.to_string()));
         }
-        let s = if s.len() == 12 { strip_padding(s) } else { s };
+        let s = if padded && s.len() == 12 {
+            strip_padding(s)
+        } else {
+            s
+        };
         if OrgLevel::from_code_len(s.len()).is_none() {
             return Err(DivisionCodeError::BadLength(s.to_string()));
         }
@@ -237,10 +252,20 @@ mod tests {
             OrgLevel::Village
         );
         assert_eq!(
-            DivisionCode::parse("360102000000").unwrap().as_str(),
+            DivisionCode::parse_padded("360102000000").unwrap().as_str(),
             "360102"
         );
-        assert_eq!(DivisionCode::parse("360000000000").unwrap().as_str(), "36");
+        assert_eq!(
+            DivisionCode::parse_padded("360000000000").unwrap().as_str(),
+            "36"
+        );
+        assert_eq!(
+            DivisionCode::parse_padded("360102001200").unwrap().as_str(),
+            "360102001200"
+        );
+        let kinmen = DivisionCode::parse("350527000000").unwrap();
+        assert_eq!(kinmen.level(), OrgLevel::Village);
+        assert_eq!(kinmen.parent().unwrap().as_str(), "350527000");
         assert!(matches!(
             DivisionCode::parse("3601x"),
             Err(DivisionCodeError::NotDigits(_))

@@ -300,7 +300,7 @@ pub async fn merge_and_split_keep_history(store: TestStore) {
             &code("361002201211"),
             &code("361002201212"),
             "新昌村委会",
-            &[grid.code.clone()],
+            std::slice::from_ref(&grid.code),
             day,
         )
         .await

@@ -118,17 +118,17 @@ pub fn plan(
                     plan.summary.renamed += 1;
                     changed = true;
                 }
-                if parent.as_deref() != u.parent_code.as_ref().map(|c| c.as_str()) {
-                    if let Some(p) = &u.parent_code {
-                        plan.moves.push((
-                            u.code.clone(),
-                            p.clone(),
-                            OrgPath::from_stored(old_path.clone()),
-                            path.clone(),
-                        ));
-                        plan.summary.moved += 1;
-                        changed = true;
-                    }
+                if let Some(p) = &u.parent_code
+                    && parent.as_deref() != Some(p.as_str())
+                {
+                    plan.moves.push((
+                        u.code.clone(),
+                        p.clone(),
+                        OrgPath::from_stored(old_path.clone()),
+                        path.clone(),
+                    ));
+                    plan.summary.moved += 1;
+                    changed = true;
                 }
                 if !changed {
                     plan.summary.unchanged += 1;

@@ -87,8 +87,11 @@ fn notice(ok: Option<&str>) -> Option<&'static str> {
     match ok? {
         "grid" => Some("已新增网格"),
         "rename" => Some("已更名"),
+        "merge" => Some("已合并"),
+        "split" => Some("已拆分"),
         "user" => Some("已新增用户"),
         "active" => Some("已更新用户状态"),
+        "password" => Some("已重设密码，该用户需重新登录"),
         _ => None,
     }
 }
@@ -194,6 +197,61 @@ pub async fn rename(
     Ok(Redirect::to(&format!("/org/{code}?ok=rename")).into_response())
 }
 
+fn parse_date(s: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| AppError::bad("生效日期格式应为 2024-01-01"))
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    into: String,
+    effective: String,
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> AppResult<Response> {
+    me.require(Permission::ManageOrg)?;
+    let from = parse_code(&code)?;
+    let into = DivisionCode::parse(&form.into).map_err(|e| AppError::bad(e.to_string()))?;
+    state.store.merge_org_units(&me.actor(), &from, &into, parse_date(&form.effective)?).await?;
+    Ok(Redirect::to(&format!("/org/{into}?ok=merge")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SplitForm {
+    new_code: String,
+    name: String,
+    /// Codes of the children that go to the new unit, separated by commas or spaces.
+    #[serde(default)]
+    children: String,
+    effective: String,
+}
+
+pub async fn split(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<SplitForm>,
+) -> AppResult<Response> {
+    me.require(Permission::ManageOrg)?;
+    let from = parse_code(&code)?;
+    let new_code = DivisionCode::parse(&form.new_code).map_err(|e| AppError::bad(e.to_string()))?;
+    let children = form
+        .children
+        .split([',', '，', ' ', '\n'])
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| DivisionCode::parse(c).map_err(|e| AppError::bad(e.to_string())))
+        .collect::<AppResult<Vec<_>>>()?;
+    let unit = state
+        .store
+        .split_org_unit(&me.actor(), &from, &new_code, &form.name, &children, parse_date(&form.effective)?)
+        .await?;
+    Ok(Redirect::to(&format!("/org/{}?ok=split", unit.code)).into_response())
+}
+
 #[derive(Template)]
 #[template(path = "users.html")]
 struct UsersPage {
@@ -268,6 +326,27 @@ pub async fn set_active(
         .set_user_active(&me.actor(), id, f.active)
         .await?;
     Ok(Redirect::to("/users?ok=active").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+/// An administrator sets a new password; the user's sessions end.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<PasswordForm>,
+) -> AppResult<Response> {
+    me.require(Permission::ManageUsers)?;
+    password::check_strength(&f.password).map_err(AppError::BadRequest)?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&f.password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    state.store.set_password(&me.actor(), id, &hash).await?;
+    Ok(Redirect::to("/users?ok=password").into_response())
 }
 
 #[derive(Template)]

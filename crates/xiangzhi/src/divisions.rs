@@ -88,7 +88,7 @@ pub fn read_dir(
                 parent_code,
             });
             n += 1;
-            if n % 50_000 == 0 {
+            if n.is_multiple_of(50_000) {
                 progress(stem, n);
             }
         }
@@ -155,4 +155,109 @@ pub fn find_default_dir() -> Option<std::path::PathBuf> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A division directory with the given file contents (header lines included).
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let defaults: HashMap<&str, &str> = [
+            ("provinces", "code,name\n36,\"江西省\"\n"),
+            ("cities", "code,name,provinceCode\n3610,\"抚州市\",36\n"),
+            ("areas", "code,name,cityCode,provinceCode\n361002,\"临川区\",3610,36\n"),
+            ("streets", "code,name,areaCode,provinceCode,cityCode\n361002201,\"连城乡\",361002,36,3610\n"),
+            (
+                "villages",
+                "code,name,streetCode,provinceCode,cityCode,areaCode\n361002201211,\"头昌村委会\",361002201,36,3610,361002\n",
+            ),
+        ]
+        .into();
+        for (stem, content) in defaults {
+            let content = files
+                .iter()
+                .find(|(s, _)| *s == stem)
+                .map(|(_, c)| *c)
+                .unwrap_or(content);
+            std::fs::write(dir.path().join(format!("{stem}.csv")), content).unwrap();
+        }
+        dir
+    }
+
+    fn read(dir: &tempfile::TempDir) -> Result<Vec<NewOrgUnit>> {
+        read_dir(dir.path(), None, |_, _| {})
+    }
+
+    #[test]
+    fn reads_every_level_with_parents() {
+        let units = read(&dir_with(&[])).unwrap();
+        assert_eq!(units.len(), 5);
+        let village = units
+            .iter()
+            .find(|u| u.code.as_str() == "361002201211")
+            .unwrap();
+        assert_eq!(village.parent_code.as_ref().unwrap().as_str(), "361002201");
+        assert_eq!(village.name, "头昌村委会");
+    }
+
+    #[test]
+    fn under_keeps_the_subtree_and_its_ancestors() {
+        let dir = dir_with(&[(
+            "cities",
+            "code,name,provinceCode\n3610,\"抚州市\",36\n3601,\"南昌市\",36\n",
+        )]);
+        let under = DivisionCode::parse("3610").unwrap();
+        let units = read_dir(dir.path(), Some(&under), |_, _| {}).unwrap();
+        assert!(units.iter().any(|u| u.code.as_str() == "36"));
+        assert!(!units.iter().any(|u| u.code.as_str() == "3601"));
+    }
+
+    #[test]
+    fn bad_codes_and_malformed_rows_are_all_reported() {
+        let dir = dir_with(&[(
+            "villages",
+            "code,name,streetCode,provinceCode,cityCode,areaCode\n36100220121X,\"坏村\",361002201,36,3610,361002\n3610022012,\"短码\",361002201,36,3610,361002\n361002201212,\"断行\n",
+        )]);
+        let err = read(&dir).unwrap_err().to_string();
+        assert!(err.contains("3 处错误"), "{err}");
+        assert!(
+            err.contains("只能由数字组成") && err.contains("位数不对"),
+            "{err}"
+        );
+        assert!(err.contains("villages.csv 第 2 行"), "{err}");
+    }
+
+    #[test]
+    fn missing_files_and_columns_are_named() {
+        let dir = dir_with(&[]);
+        std::fs::remove_file(dir.path().join("streets.csv")).unwrap();
+        assert!(
+            read(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("缺少 streets.csv")
+        );
+        let dir = dir_with(&[("cities", "code,name\n3610,\"抚州市\"\n")]);
+        assert!(
+            read(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("缺少 provinceCode 列")
+        );
+    }
+
+    #[test]
+    fn gzipped_villages_are_read() {
+        use std::io::Write;
+        let dir = dir_with(&[]);
+        let plain = std::fs::read(dir.path().join("villages.csv")).unwrap();
+        std::fs::remove_file(dir.path().join("villages.csv")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        std::fs::write(dir.path().join("villages.csv.gz"), gz.finish().unwrap()).unwrap();
+        assert_eq!(read(&dir).unwrap().len(), 5);
+    }
 }

@@ -82,6 +82,31 @@ enum OrgCommand {
     },
     /// 在村/社区下新增网格
     AddGrid { village_code: String, name: String },
+    /// 更名（保留沿革）
+    Rename {
+        code: String,
+        name: String,
+        /// 生效日期 YYYY-MM-DD
+        #[arg(long)]
+        effective: chrono::NaiveDate,
+    },
+    /// 合并：FROM 撤销并入 INTO，其下级单位改隶 INTO，旧代码仍可解析
+    Merge {
+        from: String,
+        into: String,
+        #[arg(long)]
+        effective: chrono::NaiveDate,
+    },
+    /// 拆分：自 FROM 析出新单位 NEW_CODE，并带走 --children 所列下级单位
+    Split {
+        from: String,
+        new_code: String,
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        children: Vec<String>,
+        #[arg(long)]
+        effective: chrono::NaiveDate,
+    },
     /// 显示一个单位及其下级
     Show { code: String },
     /// 按名称或代码查找
@@ -264,6 +289,64 @@ async fn org(command: OrgCommand, store: &Arc<dyn Store>, json: bool) -> Result<
             let grid = store.add_grid(&actor, &code(&village_code)?, &name).await?;
             print(json, &grid, || {
                 println!("已新增网格 {} {}", grid.code, grid.name)
+            });
+            Ok(())
+        }
+        OrgCommand::Rename {
+            code: c,
+            name,
+            effective,
+        } => {
+            let unit = store
+                .rename_org_unit(&actor, &code(&c)?, &name, effective)
+                .await?;
+            print(json, &unit, || {
+                println!("已更名：{} {}（{effective} 起）", unit.code, unit.name)
+            });
+            Ok(())
+        }
+        OrgCommand::Merge {
+            from,
+            into,
+            effective,
+        } => {
+            store
+                .merge_org_units(&actor, &code(&from)?, &code(&into)?, effective)
+                .await?;
+            let out = serde_json::json!({ "merged": from, "into": into, "effective": effective });
+            print(json, &out, || {
+                println!("已合并：{from} 并入 {into}（{effective} 起）")
+            });
+            Ok(())
+        }
+        OrgCommand::Split {
+            from,
+            new_code,
+            name,
+            children,
+            effective,
+        } => {
+            let children = children
+                .iter()
+                .map(|c| code(c))
+                .collect::<Result<Vec<_>>>()?;
+            let unit = store
+                .split_org_unit(
+                    &actor,
+                    &code(&from)?,
+                    &code(&new_code)?,
+                    &name,
+                    &children,
+                    effective,
+                )
+                .await?;
+            print(json, &unit, || {
+                println!(
+                    "已析出 {} {}，带走 {} 个下级单位",
+                    unit.code,
+                    unit.name,
+                    children.len()
+                )
             });
             Ok(())
         }
