@@ -60,6 +60,13 @@ pub const BODY_PT: u32 = 16;
 ///   8845 × 4096 / (20 × 28) − 16 × 4096 = 64694 − 65536 = −842.
 pub const CHAR_SPACE: i64 =
     (TEXT_WIDTH as i64 * 4096) / (20 * CHARS_PER_LINE as i64) - (BODY_PT as i64) * 4096;
+/// Character spacing of every run, in twentieths of a point: −6 = −0.3 pt.
+/// Word and WPS lay 16 pt characters on the 15.79 pt grid pitch above.
+/// LibreOffice instead puts each character into whole grid cells of
+/// 16 pt + charSpace ≈ 15.73 pt, so an unspaced 16 pt character would take
+/// two cells (14 characters a line); at 15.7 pt it takes one. In Word the
+/// pitch still decides: 442.25 pt / (15.7 − 0.2) pt = 28.5 → 28 a line.
+const RUN_SPACING: i32 = -6;
 /// Page numbers: 4号 = 14 pt = 280 twips; one character of indent.
 const FOOTER_CHAR: u32 = 280;
 /// GB/T 9704 §7.5: the 一字线 of the page number sits 7 mm below the text
@@ -253,24 +260,33 @@ fn rfonts(name: &str) -> String {
 fn styles_xml() -> String {
     let mut x = format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:styles xmlns:w="{NS_W}"><w:docDefaults><w:rPrDefault><w:rPr>{fs}<w:kern w:val="2"/><w:sz w:val="{SZ_BODY}"/><w:szCs w:val="{SZ_BODY}"/><w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:widowControl w:val="0"/><w:jc w:val="both"/></w:pPr></w:pPrDefault></w:docDefaults>"#,
+<w:styles xmlns:w="{NS_W}"><w:docDefaults><w:rPrDefault><w:rPr>{fs}<w:spacing w:val="{RUN_SPACING}"/><w:kern w:val="2"/><w:sz w:val="{SZ_BODY}"/><w:szCs w:val="{SZ_BODY}"/><w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:widowControl w:val="0"/><w:jc w:val="both"/></w:pPr></w:pPrDefault></w:docDefaults>"#,
         fs = rfonts(FANGSONG)
     );
-    // Normal: no indent, so that tables, title and footers start clean.
-    x.push_str(r#"<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/></w:style>"#);
+    // Normal: no indent, so that tables, title and footers start clean. Its
+    // font size must be explicit: the character grid is computed from the
+    // Normal style's size (ECMA-376 §17.6.5), and LibreOffice falls back to
+    // 12 pt otherwise, which puts every 16 pt character on two grid cells.
+    let _ = write!(
+        x,
+        r#"<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/><w:rPr><w:sz w:val="{SZ_BODY}"/><w:szCs w:val="{SZ_BODY}"/></w:rPr></w:style>"#
+    );
     x.push_str(r#"<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont"><w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/><w:unhideWhenUsed/></w:style>"#);
     // Body text: first line indented by two characters (GB/T 9704 §7.3.3).
     x.push_str(r#"<w:style w:type="paragraph" w:customStyle="1" w:styleId="Body"><w:name w:val="公文正文"/><w:basedOn w:val="Normal"/><w:qFormat/><w:pPr><w:ind w:firstLineChars="200" w:firstLine="640"/></w:pPr></w:style>"#);
     let _ = write!(
         x,
-        r#"<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:next w:val="Body"/><w:qFormat/><w:pPr><w:jc w:val="center"/><w:outlineLvl w:val="0"/></w:pPr><w:rPr>{}<w:sz w:val="{SZ_TITLE}"/><w:szCs w:val="{SZ_TITLE}"/></w:rPr></w:style>"#,
+        r#"<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:next w:val="Body"/><w:qFormat/><w:pPr><w:jc w:val="center"/><w:outlineLvl w:val="0"/></w:pPr><w:rPr>{}<w:snapToGrid w:val="0"/><w:sz w:val="{SZ_TITLE}"/><w:szCs w:val="{SZ_TITLE}"/></w:rPr></w:style>"#,
         rfonts(XIAOBIAOSONG)
     );
     let _ = write!(
         x,
-        r#"<w:style w:type="paragraph" w:styleId="Subtitle"><w:name w:val="Subtitle"/><w:basedOn w:val="Normal"/><w:next w:val="Body"/><w:qFormat/><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr>{}</w:rPr></w:style>"#,
+        r#"<w:style w:type="paragraph" w:styleId="Subtitle"><w:name w:val="Subtitle"/><w:basedOn w:val="Normal"/><w:next w:val="Body"/><w:qFormat/><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr>{}<w:snapToGrid w:val="0"/></w:rPr></w:style>"#,
         rfonts(KAITI)
     );
+    // Title, subtitle, tables and page numbers are not body text: their
+    // characters keep their natural width (rPr snapToGrid = 0) instead of
+    // the 3号 character grid.
     // Headings: level 1 黑体, level 2 楷体_GB2312, level 3 仿宋 bold,
     // level 4 仿宋; all 3号 and indented like body text.
     for (level, font, bold) in [
@@ -289,12 +305,12 @@ fn styles_xml() -> String {
     }
     let _ = write!(
         x,
-        r#"<w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="{FOOTER_CHAR}" w:lineRule="exact"/></w:pPr><w:rPr>{}<w:sz w:val="{SZ_PAGE_NUMBER}"/><w:szCs w:val="{SZ_PAGE_NUMBER}"/></w:rPr></w:style>"#,
+        r#"<w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="{FOOTER_CHAR}" w:lineRule="exact"/></w:pPr><w:rPr>{}<w:snapToGrid w:val="0"/><w:sz w:val="{SZ_PAGE_NUMBER}"/><w:szCs w:val="{SZ_PAGE_NUMBER}"/></w:rPr></w:style>"#,
         rfonts(SONGTI)
     );
     let _ = write!(
         x,
-        r#"<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableText"><w:name w:val="表格文字"/><w:basedOn w:val="Normal"/><w:pPr><w:snapToGrid w:val="0"/><w:jc w:val="center"/></w:pPr><w:rPr><w:sz w:val="{SZ_TABLE}"/><w:szCs w:val="{SZ_TABLE}"/></w:rPr></w:style>"#
+        r#"<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableText"><w:name w:val="表格文字"/><w:basedOn w:val="Normal"/><w:pPr><w:snapToGrid w:val="0"/><w:jc w:val="center"/></w:pPr><w:rPr><w:snapToGrid w:val="0"/><w:sz w:val="{SZ_TABLE}"/><w:szCs w:val="{SZ_TABLE}"/></w:rPr></w:style>"#
     );
     x.push_str(r#"<w:style w:type="paragraph" w:styleId="Caption"><w:name w:val="caption"/><w:basedOn w:val="Normal"/><w:next w:val="Body"/><w:qFormat/><w:pPr><w:keepNext/><w:jc w:val="center"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>"#);
     x.push_str(r#"<w:style w:type="paragraph" w:customStyle="1" w:styleId="Signature"><w:name w:val="署名"/><w:basedOn w:val="Normal"/><w:pPr><w:keepLines/><w:jc w:val="right"/></w:pPr></w:style>"#);

@@ -167,6 +167,9 @@ fn fonts_and_sizes() {
             .and_then(|c| c.attribute((W, "val")).or(c.attribute((W, "eastAsia"))))
             .map(str::to_owned)
     };
+    // The grid is computed from the Normal style's size (LibreOffice reads
+    // it there, not from docDefaults).
+    assert_eq!(child_val(style("Normal"), "sz").as_deref(), Some("32"));
     let title = style("Title");
     assert_eq!(
         child_val(title, "sz").as_deref(),
