@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod case;
 pub mod citizen_id;
 pub mod credit_code;
+pub mod ledger;
 pub mod money;
 pub mod normalize;
 pub mod org;
