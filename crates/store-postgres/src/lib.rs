@@ -33,6 +33,11 @@ const TABLES: &[&str] = &[
     "enterprise_kinds",
     "enterprises",
     "registry_events",
+    "ledgers",
+    "ledger_versions",
+    "ledger_entries",
+    "ledger_submissions",
+    "ledger_files",
 ];
 
 impl PgStore {
@@ -50,6 +55,7 @@ impl PgStore {
             "registry",
             include_str!("../migrations/0002_registry.sql"),
         ),
+        (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
@@ -151,5 +157,6 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

@@ -36,6 +36,7 @@ impl SqliteStore {
             "registry",
             include_str!("../migrations/0002_registry.sql"),
         ),
+        (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
@@ -141,5 +142,6 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

@@ -6,20 +6,24 @@
 
 pub mod audit;
 pub mod conformance;
+pub mod conformance_ledger;
 pub mod conformance_registry;
 pub mod error;
+pub mod ledger;
 pub mod model;
 pub mod org_import;
 pub mod registry;
 mod registry_model;
 pub mod registry_plan;
 pub mod sql;
+pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
 pub mod vault;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
 pub use error::{StoreError, StoreResult};
+pub use ledger::LedgerStore;
 pub use model::*;
 pub use registry::RegistryStore;
 pub use store::Store;
