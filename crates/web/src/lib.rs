@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod pages;
 pub mod password;
+mod registry_pages;
 mod routes;
 mod security;
 mod state;

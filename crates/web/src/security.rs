@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 /// Form posts larger than this are refused before they are read.
 pub const MAX_FORM_BYTES: usize = 1 << 20;
+/// Uploads (multipart) may be larger: a village's roster as XLSX.
+pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
 
 /// The client's address, for the audit log.
 #[derive(Clone, Debug)]
@@ -54,11 +56,16 @@ pub async fn session_and_csrf(
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+        let boundary = multipart_boundary(&parts.headers);
+        let limit = if boundary.is_some() { MAX_UPLOAD_BYTES } else { MAX_FORM_BYTES };
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
-            Err(_) => return AppError::bad("提交的内容过大").into_response(),
+            Err(_) => return AppError::bad(format!("提交的内容过大（上限 {} MB）", limit >> 20)).into_response(),
         };
-        let form_token = form_field(&bytes, "csrf");
+        let form_token = match &boundary {
+            Some(b) => multipart_field(&bytes, b, "csrf"),
+            None => form_field(&bytes, "csrf"),
+        };
         let given = header_token.or(form_token);
         let ok = matches!((&expected, &given), (Some(e), Some(g)) if auth::constant_time_eq(e, g));
         if !ok {
@@ -80,6 +87,30 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     url::form_urlencoded::parse(body)
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !ct.starts_with("multipart/form-data") {
+        return None;
+    }
+    ct.split(';').filter_map(|p| p.trim().strip_prefix("boundary=")).next().map(|b| b.trim_matches('"').to_string())
+}
+
+/// A small text field of a multipart body (the CSRF token, sent first by our forms), found
+/// without parsing the file parts.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let head = &body[..body.len().min(8192)];
+    let text = String::from_utf8_lossy(head);
+    let delimiter = format!("--{boundary}");
+    for part in text.split(delimiter.as_str()) {
+        let Some((headers, value)) = part.split_once("\r\n\r\n") else { continue };
+        let wanted = format!("name=\"{name}\"");
+        if headers.contains(&wanted) && !headers.contains("filename=") {
+            return Some(value.trim_end_matches("\r\n").to_string());
+        }
+    }
+    None
 }
 
 pub async fn headers(req: Request, next: Next) -> Response {

@@ -71,6 +71,17 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/org/{code}/rename", Forbidden, NotFound),
     e("POST", "/org/{code}/merge", Forbidden, NotFound),
     e("POST", "/org/{code}/split", Forbidden, NotFound),
+    e("GET", "/persons", Scoped, Scoped),
+    e("POST", "/persons", NotFound, NotFound),
+    e("GET", "/persons/{id}", NotFound, NotFound),
+    e("POST", "/persons/{id}/reveal", NotFound, NotFound),
+    e("POST", "/persons/{id}/events", NotFound, NotFound),
+    e("GET", "/households", Scoped, Scoped),
+    e("GET", "/households/{id}", NotFound, NotFound),
+    e("POST", "/households/{id}/events", NotFound, NotFound),
+    e("GET", "/enterprises", Scoped, Scoped),
+    e("GET", "/enterprises/{id}", NotFound, NotFound),
+    e("GET", "/registry/duplicates", Scoped, Scoped),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -147,13 +158,27 @@ struct Walker {
     free_code: &'static str,
     codes: Vec<String>,
     user_ids: Vec<i64>,
+    /// Registry records outside the scope: persons, households, enterprises.
+    person_ids: Vec<i64>,
+    household_ids: Vec<i64>,
+    enterprise_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
 }
 
 /// The concrete requests a route is probed with.
 fn probes(walker: &Walker, path: &str) -> Vec<String> {
-    let ids: Vec<String> = walker.user_ids.iter().map(|i| i.to_string()).collect();
+    // `{id}` means a different kind of record under each prefix.
+    let id_source = if path.starts_with("/persons/") {
+        &walker.person_ids
+    } else if path.starts_with("/households/") {
+        &walker.household_ids
+    } else if path.starts_with("/enterprises/") {
+        &walker.enterprise_ids
+    } else {
+        &walker.user_ids
+    };
+    let ids: Vec<String> = id_source.iter().map(|i| i.to_string()).collect();
     let mut out = vec![path.to_string()];
     for (param, values) in [("{code}", &walker.codes), ("{id}", &ids)] {
         out = out
@@ -182,6 +207,14 @@ fn probes(walker: &Walker, path: &str) -> Vec<String> {
             }
             for c in &walker.codes {
                 with_queries.push(format!("{p}?q={c}"));
+            }
+        }
+        if matches!(p.as_str(), "/persons" | "/households" | "/enterprises") {
+            for name in &walker.foreign_names {
+                with_queries.push(format!("{p}?q={}", enc(name)));
+            }
+            for c in &walker.codes {
+                with_queries.push(format!("{p}?org={c}"));
             }
         }
         if matches!(p.as_str(), "/audit" | "/api/v1/audit") {
@@ -236,6 +269,28 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("name", "越界拆分"),
             ("children", ""),
             ("effective", "2024-01-01"),
+        ]
+    } else if url == "/persons" {
+        vec![
+            ("name", "越界登记"),
+            ("citizen_id", "36100219900307021X"),
+            ("org_code", foreign_org),
+        ]
+    } else if url.ends_with("/reveal") {
+        vec![("field", "citizen_id")]
+    } else if url.starts_with("/persons/") && url.ends_with("/events") {
+        vec![
+            ("kind", "move_out"),
+            ("date", "2024-01-01"),
+            ("note", "越界迁出"),
+        ]
+    } else if url.starts_with("/households/") && url.ends_with("/events") {
+        vec![
+            ("kind", "birth"),
+            ("date", "2024-01-01"),
+            ("name", "越界出生"),
+            ("citizen_id", "361002202401010013"),
+            ("relation", "child"),
         ]
     } else if url.ends_with("/active") {
         vec![("active", "false")]
@@ -455,6 +510,70 @@ async fn add_user(app: &TestApp, username: &str, display: &str, role: Role, org:
         .id
 }
 
+/// A household with one person and an enterprise in `village`: `(person, household, enterprise)`.
+/// The enterprise is named after the household so that a leak of either is seen.
+async fn add_registry(
+    app: &TestApp,
+    village: &str,
+    household: &str,
+    person: &str,
+    n: u16,
+) -> (i64, i64, i64) {
+    use xiangzhi_store::registry::{NewEnterprise, NewHousehold, NewPerson, Relation};
+    let actor = Actor::system("test");
+    let org = DivisionCode::parse(village).unwrap();
+    let h = app
+        .store
+        .create_household(
+            &actor,
+            NewHousehold {
+                household_no: format!("T{village}{n}"),
+                address: household.into(),
+                org_code: org.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, n as u32).unwrap();
+    let p = app
+        .store
+        .create_person(
+            &actor,
+            NewPerson {
+                name: person.into(),
+                citizen_id: xiangzhi_domain::citizen_id::generate("361002", birth, 400 + n, true),
+                phone: None,
+                household_id: Some(h.id),
+                relation: Some(Relation::Head),
+                org_code: None,
+                tags: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let credit =
+        xiangzhi_domain::credit_code::generate(&format!("91361002MA{}{}", &village[6..12], n % 10))
+            .unwrap();
+    let e = app
+        .store
+        .create_enterprise(
+            &actor,
+            NewEnterprise {
+                name: format!("{household}企业"),
+                credit_code: credit,
+                kind: "物流".into(),
+                registered_capital: None,
+                settled_on: None,
+                org_code: org,
+                contact_name: None,
+                contact_phone: None,
+            },
+        )
+        .await
+        .unwrap();
+    (p.id, h.id, e.id)
+}
+
 /// The foreign records the walk must leave untouched.
 async fn snapshot(app: &TestApp) -> Vec<String> {
     let all = Scope::all();
@@ -464,6 +583,10 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         let u = app.store.org_unit(&all, &code).await.unwrap();
         s.push(format!("{} {} {}", u.code, u.name, u.child_count));
     }
+    s.push(format!(
+        "{:?}",
+        app.store.registry_counts(&all).await.unwrap()
+    ));
     for u in app.store.list_users(&all).await.unwrap() {
         s.push(format!("{} {} {}", u.id, u.username, u.active));
     }
@@ -479,6 +602,10 @@ async fn no_route_reaches_outside_the_scope() {
     let leader = user_id(&app, "leader").await;
     let cadre_id = user_id(&app, "cadre").await;
     let grid_id = user_id(&app, "grid").await;
+
+    let shetou_rec = add_registry(&app, SHETOU, "舍头测试户", "舍头甲某", 1).await;
+    let tongyuan_rec = add_registry(&app, TONGYUAN_VILLAGE, "桐源测试户", "桐源乙某", 2).await;
+    let touchang_rec = add_registry(&app, TOUCHANG, "头昌测试户", "头昌丙某", 3).await;
 
     let before = snapshot(&app).await;
 
@@ -498,6 +625,9 @@ async fn no_route_reaches_outside_the_scope() {
         .map(String::from)
         .to_vec(),
         user_ids: vec![shetou_cadre, clerk, leader],
+        person_ids: vec![shetou_rec.0, tongyuan_rec.0],
+        household_ids: vec![shetou_rec.1, tongyuan_rec.1],
+        enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -506,6 +636,10 @@ async fn no_route_reaches_outside_the_scope() {
             "李办事员",
             "王乡长",
             "连城乡",
+            "舍头甲某",
+            "桐源乙某",
+            "舍头测试户",
+            "桐源测试户",
         ]
         .map(String::from)
         .to_vec(),
@@ -520,6 +654,9 @@ async fn no_route_reaches_outside_the_scope() {
             .map(String::from)
             .to_vec(),
         user_ids: vec![cadre_id, grid_id, shetou_cadre, clerk],
+        person_ids: vec![shetou_rec.0, touchang_rec.0],
+        household_ids: vec![shetou_rec.1, touchang_rec.1],
+        enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,
@@ -528,6 +665,10 @@ async fn no_route_reaches_outside_the_scope() {
             "刘网格员",
             "舍头村主任",
             "李办事员",
+            "舍头甲某",
+            "头昌丙某",
+            "舍头测试户",
+            "头昌测试户",
         ]
         .map(String::from)
         .to_vec(),
