@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use xiangzhi_store::{StoreError, StoreResult, Vault};
 
+mod bench;
+
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,

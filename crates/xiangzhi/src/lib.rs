@@ -1,7 +1,9 @@
 //! The xiangzhi program as a library, so integration tests drive exactly what the binary runs.
 
+pub mod cli_ledger;
 pub mod demo;
 pub mod divisions;
+pub mod ledger_excel;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

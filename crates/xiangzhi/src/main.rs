@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// 台账：定义（TOML）、模板、导入、导出、汇总、基准测试
+    Ledger {
+        #[command(subcommand)]
+        command: xiangzhi::cli_ledger::LedgerCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
 }
@@ -218,6 +223,13 @@ async fn run(cli: Cli) -> Result<()> {
                 std::process::exit(2);
             }
             Ok(())
+        }
+        Command::Ledger { command } => {
+            let store = match command {
+                xiangzhi::cli_ledger::LedgerCommand::BenchAggregate { .. } => None,
+                _ => Some(open_store(url()).await?),
+            };
+            xiangzhi::cli_ledger::run(command, store.as_ref(), cli.json).await
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;

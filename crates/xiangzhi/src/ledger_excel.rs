@@ -1,0 +1,293 @@
+//! A ledger's spreadsheet round trip: template (headers from the definition, drop-downs,
+//! pre-filled roster rows, locked system columns), upload parsing into import rows with
+//! row-level Chinese errors, and export.
+
+use xiangzhi_domain::ledger::{FieldDef, FieldType, LedgerDefinition, Values, parse_input};
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_exchange::write::{TemplateColumn, TemplateSpec, XlsxExport, template_xlsx};
+use xiangzhi_exchange::{Cell, ColumnSpec, Limits, ReadError, RowError, Sheet, read_table_with};
+use xiangzhi_store::ledger::{EntryImportRow, EntryInput, Ledger, LedgerEntry};
+
+pub const COL_ID: &str = "记录编号";
+pub const COL_ORG: &str = "单位代码";
+pub const COL_ORG_NAME: &str = "填报单位";
+pub const COL_PERIOD: &str = "期间";
+pub const COL_SUBJECT: &str = "对象代码";
+pub const COL_SUBJECT_LABEL: &str = "对象";
+
+fn system_columns(def: &LedgerDefinition) -> Vec<TemplateColumn> {
+    let mut cols = vec![
+        TemplateColumn::new(COL_ID)
+            .derived()
+            .note("系统编号，新增行留空"),
+        TemplateColumn::new(COL_ORG)
+            .as_text()
+            .note("填报单位的区划代码"),
+        TemplateColumn::new(COL_ORG_NAME).derived(),
+        TemplateColumn::new(COL_PERIOD)
+            .as_text()
+            .note(match def.period_type() {
+                Some(t) => format!("{}，如 2023、202301、2023Q1", t.label()),
+                None => "不分期，留空".into(),
+            }),
+    ];
+    if def.roster != xiangzhi_domain::ledger::Roster::None {
+        cols.push(TemplateColumn::new(COL_SUBJECT).derived());
+        cols.push(TemplateColumn::new(COL_SUBJECT_LABEL).derived());
+    }
+    cols
+}
+
+fn field_column(f: &FieldDef) -> TemplateColumn {
+    let mut c = TemplateColumn::new(f.header());
+    if f.required {
+        c = c.required();
+    }
+    match f.kind {
+        FieldType::Choice => c.choices = f.options.clone(),
+        FieldType::Bool => c.choices = vec!["是".into(), "否".into()],
+        FieldType::Text | FieldType::Org => c = c.as_text(),
+        _ => {}
+    }
+    let mut note = f.kind.label().to_string();
+    if let Some(min) = f.min {
+        note.push_str(&format!("，不小于{min}"));
+    }
+    if let Some(max) = f.max {
+        note.push_str(&format!("，不大于{max}"));
+    }
+    if f.kind == FieldType::MultiChoice {
+        note.push_str(&format!("，可多选，用“、”分隔：{}", f.options.join("、")));
+    }
+    if f.kind.is_reference() {
+        note.push_str("，填系统编号");
+    }
+    if let Some(h) = &f.help {
+        note.push_str(&format!("；{h}"));
+    }
+    c.note(note)
+}
+
+fn entry_cells(def: &LedgerDefinition, e: &LedgerEntry) -> Vec<Cell> {
+    let mut cells = vec![
+        Cell::Int(e.id),
+        Cell::Text(e.org_code.as_str().into()),
+        Cell::Text(e.org_name.clone()),
+        Cell::Text(e.period.clone()),
+    ];
+    if def.roster != xiangzhi_domain::ledger::Roster::None {
+        cells.push(Cell::Text(e.subject.clone().unwrap_or_default()));
+        cells.push(Cell::Text(e.subject_label.clone().unwrap_or_default()));
+    }
+    for f in &def.fields {
+        cells.push(match e.values.get(&f.key) {
+            None => Cell::Empty,
+            Some(v) => match (f.kind, v.as_f64()) {
+                (FieldType::Integer, Some(x)) => Cell::Int(x as i64),
+                (FieldType::Decimal, Some(x)) => Cell::Float(x),
+                _ => Cell::Text(v.display(f)),
+            },
+        });
+    }
+    cells
+}
+
+/// The template for one unit and period, with its existing (or roster) rows filled in.
+pub fn template(
+    ledger: &Ledger,
+    unit_name: &str,
+    period: &str,
+    rows: &[LedgerEntry],
+) -> anyhow::Result<Vec<u8>> {
+    let def = &ledger.definition;
+    let mut columns = system_columns(def);
+    columns.extend(def.fields.iter().map(field_column));
+    let mut instructions = vec![
+        format!("台账：{}（{}，第{}版）", def.name, def.code, ledger.version),
+        format!(
+            "负责部门：{}；填报单位：{}",
+            def.department,
+            def.level.label()
+        ),
+        "灰色列由系统填写，请勿修改；新增记录请在下方空行填写，记录编号留空。".into(),
+        "填好后在系统中上传：先预览，全部正确才会写入；有错误时可下载错误报告。".into(),
+    ];
+    for r in &def.rules {
+        instructions.push(format!("校验：{}", r.message));
+    }
+    let spec = TemplateSpec {
+        sheet_name: def.name.chars().take(28).collect(),
+        title: Some(format!(
+            "{unit_name}{}{}",
+            if period.is_empty() {
+                String::new()
+            } else {
+                format!("{period} ")
+            },
+            def.name
+        )),
+        columns,
+        rows: rows.iter().map(|e| entry_cells(def, e)).collect(),
+        instructions,
+        input_rows: (rows.len() as u32 + 200).max(300),
+    };
+    Ok(template_xlsx(&spec)?)
+}
+
+fn specs(def: &LedgerDefinition) -> Vec<ColumnSpec> {
+    let mut s = vec![
+        ColumnSpec::optional(COL_ID),
+        ColumnSpec::optional(COL_ORG),
+        ColumnSpec::optional(COL_ORG_NAME),
+        ColumnSpec::optional(COL_PERIOD),
+        ColumnSpec::optional(COL_SUBJECT),
+        ColumnSpec::optional(COL_SUBJECT_LABEL),
+    ];
+    for f in &def.fields {
+        let spec = if f.required {
+            ColumnSpec::required(f.header())
+        } else {
+            ColumnSpec::optional(f.header())
+        };
+        s.push(spec.alias(f.label.clone()));
+    }
+    s
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        _ => c.display(),
+    }
+}
+
+/// A read upload: the rows to import and the problems found before the store saw them.
+pub struct Upload {
+    pub sheet: Sheet,
+    pub rows: Vec<EntryImportRow>,
+    pub errors: Vec<RowError>,
+}
+
+/// Reads an uploaded file for `ledger`; a row without unit or period takes the defaults.
+pub fn parse_upload(
+    ledger: &Ledger,
+    bytes: &[u8],
+    file_name: &str,
+    default_org: Option<&DivisionCode>,
+    default_period: &str,
+) -> Result<Upload, ReadError> {
+    let def = &ledger.definition;
+    let sheet = read_table_with(bytes, file_name, &specs(def), &Limits::default())?;
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for row in &sheet.rows {
+        let text = |name: &str| cell_text(sheet.field(row, name).cell).trim().to_string();
+        let mut bad = false;
+        let id = match text(COL_ID) {
+            s if s.is_empty() => None,
+            s => match s.parse::<i64>() {
+                Ok(i) => Some(i),
+                Err(_) => {
+                    errors.push(RowError::new(
+                        row.line,
+                        COL_ID,
+                        format!("“{s}”不是记录编号"),
+                    ));
+                    bad = true;
+                    None
+                }
+            },
+        };
+        let org = match text(COL_ORG) {
+            s if s.is_empty() => default_org.cloned(),
+            s => match DivisionCode::parse(&s) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push(RowError::new(row.line, COL_ORG, e.to_string()));
+                    bad = true;
+                    None
+                }
+            },
+        };
+        let Some(org) = org else {
+            if !bad {
+                errors.push(RowError::new(row.line, COL_ORG, "未填写"));
+            }
+            continue;
+        };
+        let period = match text(COL_PERIOD) {
+            s if s.is_empty() => default_period.to_string(),
+            s => s,
+        };
+        let subject = Some(text(COL_SUBJECT)).filter(|s| !s.is_empty());
+        let mut values = Values::new();
+        for f in &def.fields {
+            let field = sheet.field(row, &f.header());
+            let raw = cell_text(field.cell);
+            let parsed = match f.kind {
+                FieldType::Person | FieldType::Household | FieldType::Enterprise => {
+                    match raw.trim() {
+                        "" => Ok(None),
+                        s => s
+                            .parse::<i64>()
+                            .map(|i| Some(xiangzhi_domain::ledger::FieldValue::Int(i)))
+                            .map_err(|_| format!("“{s}”不是系统编号")),
+                    }
+                }
+                _ => parse_input(f, &raw),
+            };
+            match parsed {
+                Ok(Some(v)) => {
+                    values.insert(f.key.clone(), v);
+                }
+                Ok(None) => {}
+                Err(m) => {
+                    errors.push(RowError::new(row.line, field.column.clone(), m));
+                    bad = true;
+                }
+            }
+        }
+        // A pre-filled roster row left empty is not an entry.
+        if values.is_empty() && id.is_none() && subject.is_none() {
+            continue;
+        }
+        if values.is_empty() && subject.is_some() {
+            continue;
+        }
+        if !bad {
+            rows.push(EntryImportRow {
+                line: row.line,
+                entry: EntryInput {
+                    id,
+                    org_code: org,
+                    period,
+                    subject,
+                    subject_label: Some(text(COL_SUBJECT_LABEL)).filter(|s| !s.is_empty()),
+                    values,
+                },
+            });
+        }
+    }
+    Ok(Upload {
+        sheet,
+        rows,
+        errors,
+    })
+}
+
+/// All rows of a ledger as XLSX, streaming.
+pub fn export(ledger: &Ledger, rows: &[LedgerEntry]) -> anyhow::Result<Vec<u8>> {
+    let def = &ledger.definition;
+    let mut headers: Vec<String> = system_columns(def).iter().map(|c| c.name.clone()).collect();
+    headers.extend(def.fields.iter().map(|f| f.header()));
+    let mut x = XlsxExport::new(&def.name.chars().take(28).collect::<String>(), &headers)?;
+    for e in rows {
+        x.write_row(&entry_cells(def, e))?;
+    }
+    Ok(x.finish()?)
+}
+
+/// The uploaded sheet with an error column, for the clerk to fix and upload again.
+pub fn error_report(sheet: &Sheet, errors: &[RowError]) -> anyhow::Result<Vec<u8>> {
+    Ok(xiangzhi_exchange::write::error_report_xlsx(sheet, errors)?)
+}
