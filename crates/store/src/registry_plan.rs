@@ -128,6 +128,12 @@ pub fn plan_persons(
             }
         }
     }
+    let mut addresses: HashMap<&str, &str> = HashMap::new();
+    for r in rows {
+        if let (Some(no), Some(a)) = (r.household_no.as_deref(), r.household_address.as_deref()) {
+            addresses.entry(no).or_insert(a);
+        }
+    }
     let mut new_hh_org: HashMap<&str, (String, String)> = HashMap::new();
     let mut hh_order: Vec<(&str, usize)> = new_hh.iter().map(|(k, (i, _))| (*k, *i)).collect();
     hh_order.sort_by_key(|(_, i)| *i);
@@ -142,11 +148,7 @@ pub fn plan_persons(
             new_hh_org.insert(no, (o.code.clone(), o.path.clone()));
             plan.new_households.push(NewHouseholdPlan {
                 household_no: no.to_string(),
-                address: rows
-                    .iter()
-                    .filter(|x| x.household_no.as_deref() == Some(no))
-                    .find_map(|x| x.household_address.clone())
-                    .unwrap_or_default(),
+                address: addresses.get(no).map(|a| a.to_string()).unwrap_or_default(),
                 org_code: o.code.clone(),
                 org_path: o.path.clone(),
             });

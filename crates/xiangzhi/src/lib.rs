@@ -1,8 +1,11 @@
 //! The xiangzhi program as a library, so integration tests drive exactly what the binary runs.
 
 pub mod cli_ledger;
+pub mod cli_registry;
 pub mod demo;
+pub mod demo_registry;
 pub mod divisions;
+pub mod import;
 pub mod ledger_excel;
 
 use std::path::{Path, PathBuf};

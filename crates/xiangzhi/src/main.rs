@@ -49,6 +49,9 @@ enum Command {
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// 只载入演示数据，不启动网页服务
+        #[arg(long)]
+        no_serve: bool,
     },
     /// 升级数据库结构
     Migrate,
@@ -74,6 +77,17 @@ enum Command {
     },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
+    /// 导入人员、户或企业（CSV/XLSX/XLS，按中文列名匹配；先校验，全部正确才写入）
+    Import(xiangzhi::cli_registry::ImportArgs),
+    /// 导出人员、户或企业（XLSX 或 CSV）
+    Export(xiangzhi::cli_registry::ExportArgs),
+    /// 生成导入模板 XLSX
+    Template(xiangzhi::cli_registry::TemplateArgs),
+    /// 生成测试数据
+    BenchData {
+        #[command(subcommand)]
+        command: xiangzhi::cli_registry::BenchCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,10 +206,14 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(url()).await?;
             serve(store, &listen, secure_cookies, None).await
         }
-        Command::Demo { listen } => {
+        Command::Demo { listen, no_serve } => {
             let url = db.unwrap_or_else(|| "sqlite://./xiangzhi-demo.db".into());
             let store = open_store(url).await?;
             let logins = demo::load(&store).await?;
+            if no_serve {
+                print(cli.json, &logins, || println!("演示数据已载入"));
+                return Ok(());
+            }
             serve(store, &listen, false, Some(logins)).await
         }
         Command::Migrate => {
@@ -230,6 +248,21 @@ async fn run(cli: Cli) -> Result<()> {
                 _ => Some(open_store(url()).await?),
             };
             xiangzhi::cli_ledger::run(command, store.as_ref(), cli.json).await
+        }
+        Command::Import(args) => {
+            let store = open_store(url()).await?;
+            let code = xiangzhi::cli_registry::import(args, &store, cli.json).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
+        Command::Export(args) => {
+            xiangzhi::cli_registry::export(args, &open_store(url()).await?, cli.json).await
+        }
+        Command::Template(args) => xiangzhi::cli_registry::template(args),
+        Command::BenchData { command } => {
+            xiangzhi::cli_registry::bench_data(command, &open_store(url()).await?, cli.json).await
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;
