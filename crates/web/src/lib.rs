@@ -7,6 +7,7 @@
 pub mod api;
 mod auth;
 mod error;
+mod import_pages;
 mod pages;
 pub mod password;
 mod registry_pages;

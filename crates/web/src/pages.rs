@@ -198,7 +198,8 @@ pub async fn rename(
 }
 
 fn parse_date(s: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| AppError::bad("生效日期格式应为 2024-01-01"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::bad("生效日期格式应为 2024-01-01"))
 }
 
 #[derive(Deserialize)]
@@ -216,7 +217,10 @@ pub async fn merge(
     me.require(Permission::ManageOrg)?;
     let from = parse_code(&code)?;
     let into = DivisionCode::parse(&form.into).map_err(|e| AppError::bad(e.to_string()))?;
-    state.store.merge_org_units(&me.actor(), &from, &into, parse_date(&form.effective)?).await?;
+    state
+        .store
+        .merge_org_units(&me.actor(), &from, &into, parse_date(&form.effective)?)
+        .await?;
     Ok(Redirect::to(&format!("/org/{into}?ok=merge")).into_response())
 }
 
@@ -247,7 +251,14 @@ pub async fn split(
         .collect::<AppResult<Vec<_>>>()?;
     let unit = state
         .store
-        .split_org_unit(&me.actor(), &from, &new_code, &form.name, &children, parse_date(&form.effective)?)
+        .split_org_unit(
+            &me.actor(),
+            &from,
+            &new_code,
+            &form.name,
+            &children,
+            parse_date(&form.effective)?,
+        )
         .await?;
     Ok(Redirect::to(&format!("/org/{}?ok=split", unit.code)).into_response())
 }

@@ -553,6 +553,7 @@ pub async fn household_event(
 pub struct EnterpriseSearch {
     q: Option<String>,
     kind: Option<String>,
+    org: Option<String>,
     after: Option<i64>,
 }
 
@@ -575,6 +576,7 @@ pub async fn enterprises(
     let query = EnterpriseQuery {
         q: some(&f.q).map(|q| q.chars().take(50).collect()),
         kind: some(&f.kind),
+        org_code: org_filter(&f.org)?,
         after_id: f.after,
         limit: PAGE,
         ..Default::default()

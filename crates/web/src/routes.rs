@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
-use crate::{api, auth, pages, registry_pages, security};
+use crate::{api, auth, import_pages, pages, registry_pages, security};
 
 pub struct Route {
     pub method: Method,
@@ -53,20 +53,83 @@ pub fn route_table() -> Vec<Route> {
         route(Method::POST, "/org/{code}/merge", post(pages::merge)),
         route(Method::POST, "/org/{code}/split", post(pages::split)),
         route(Method::GET, "/persons", get(registry_pages::persons)),
-        route(Method::POST, "/persons", post(registry_pages::create_person)),
+        route(
+            Method::POST,
+            "/persons",
+            post(registry_pages::create_person),
+        ),
         route(Method::GET, "/persons/{id}", get(registry_pages::person)),
-        route(Method::POST, "/persons/{id}/reveal", post(registry_pages::reveal)),
-        route(Method::POST, "/persons/{id}/events", post(registry_pages::person_event)),
+        route(
+            Method::POST,
+            "/persons/{id}/reveal",
+            post(registry_pages::reveal),
+        ),
+        route(
+            Method::POST,
+            "/persons/{id}/events",
+            post(registry_pages::person_event),
+        ),
         route(Method::GET, "/households", get(registry_pages::households)),
-        route(Method::GET, "/households/{id}", get(registry_pages::household)),
-        route(Method::POST, "/households/{id}/events", post(registry_pages::household_event)),
-        route(Method::GET, "/enterprises", get(registry_pages::enterprises)),
-        route(Method::GET, "/enterprises/{id}", get(registry_pages::enterprise)),
-        route(Method::GET, "/registry/duplicates", get(registry_pages::duplicates)),
+        route(
+            Method::GET,
+            "/households/{id}",
+            get(registry_pages::household),
+        ),
+        route(
+            Method::POST,
+            "/households/{id}/events",
+            post(registry_pages::household_event),
+        ),
+        route(
+            Method::GET,
+            "/enterprises",
+            get(registry_pages::enterprises),
+        ),
+        route(
+            Method::GET,
+            "/enterprises/{id}",
+            get(registry_pages::enterprise),
+        ),
+        route(
+            Method::GET,
+            "/registry/duplicates",
+            get(registry_pages::duplicates),
+        ),
+        route(
+            Method::GET,
+            "/registry/import",
+            get(import_pages::import_form),
+        ),
+        route(
+            Method::POST,
+            "/registry/import",
+            post(import_pages::upload).layer(axum::extract::DefaultBodyLimit::max(
+                security::MAX_UPLOAD_BYTES,
+            )),
+        ),
+        route(
+            Method::POST,
+            "/registry/import/{token}/commit",
+            post(import_pages::commit),
+        ),
+        route(
+            Method::GET,
+            "/registry/import/{token}/errors.xlsx",
+            get(import_pages::error_report),
+        ),
+        route(
+            Method::GET,
+            "/registry/template/{kind}",
+            get(import_pages::template),
+        ),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),
-        route(Method::POST, "/users/{id}/password", post(pages::reset_password)),
+        route(
+            Method::POST,
+            "/users/{id}/password",
+            post(pages::reset_password),
+        ),
         route(Method::GET, "/audit", get(pages::audit)),
         route(Method::GET, "/api/v1/me", get(api::me)),
         route(Method::GET, "/api/v1/org", get(api::org_search)),

@@ -57,10 +57,17 @@ pub async fn session_and_csrf(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let boundary = multipart_boundary(&parts.headers);
-        let limit = if boundary.is_some() { MAX_UPLOAD_BYTES } else { MAX_FORM_BYTES };
+        let limit = if boundary.is_some() {
+            MAX_UPLOAD_BYTES
+        } else {
+            MAX_FORM_BYTES
+        };
         let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
-            Err(_) => return AppError::bad(format!("提交的内容过大（上限 {} MB）", limit >> 20)).into_response(),
+            Err(_) => {
+                return AppError::bad(format!("提交的内容过大（上限 {} MB）", limit >> 20))
+                    .into_response();
+            }
         };
         let form_token = match &boundary {
             Some(b) => multipart_field(&bytes, b, "csrf"),
@@ -94,7 +101,10 @@ fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
     if !ct.starts_with("multipart/form-data") {
         return None;
     }
-    ct.split(';').filter_map(|p| p.trim().strip_prefix("boundary=")).next().map(|b| b.trim_matches('"').to_string())
+    ct.split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"').to_string())
 }
 
 /// A small text field of a multipart body (the CSRF token, sent first by our forms), found
@@ -104,7 +114,9 @@ fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(head);
     let delimiter = format!("--{boundary}");
     for part in text.split(delimiter.as_str()) {
-        let Some((headers, value)) = part.split_once("\r\n\r\n") else { continue };
+        let Some((headers, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
         let wanted = format!("name=\"{name}\"");
         if headers.contains(&wanted) && !headers.contains("filename=") {
             return Some(value.trim_end_matches("\r\n").to_string());

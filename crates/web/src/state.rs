@@ -12,6 +12,8 @@ pub struct WebConfig {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
+    /// Uploaded files between preview and commit.
+    pub(crate) uploads: crate::import_pages::UploadStash,
 }
 
 impl AppState {
@@ -19,6 +21,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            uploads: Default::default(),
         }
     }
 }

@@ -5,7 +5,8 @@ pub mod cli_registry;
 pub mod demo;
 pub mod demo_registry;
 pub mod divisions;
-pub mod import;
+/// Registry import and export live in their own crate so the web can use them too.
+pub use xiangzhi_intake as import;
 pub mod ledger_excel;
 
 use std::path::{Path, PathBuf};

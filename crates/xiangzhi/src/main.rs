@@ -242,13 +242,6 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Ledger { command } => {
-            let store = match command {
-                xiangzhi::cli_ledger::LedgerCommand::BenchAggregate { .. } => None,
-                _ => Some(open_store(url()).await?),
-            };
-            xiangzhi::cli_ledger::run(command, store.as_ref(), cli.json).await
-        }
         Command::Import(args) => {
             let store = open_store(url()).await?;
             let code = xiangzhi::cli_registry::import(args, &store, cli.json).await?;
@@ -263,6 +256,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Template(args) => xiangzhi::cli_registry::template(args),
         Command::BenchData { command } => {
             xiangzhi::cli_registry::bench_data(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Ledger { command } => {
+            let store = match command {
+                xiangzhi::cli_ledger::LedgerCommand::BenchAggregate { .. } => None,
+                _ => Some(open_store(url()).await?),
+            };
+            xiangzhi::cli_ledger::run(command, store.as_ref(), cli.json).await
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;

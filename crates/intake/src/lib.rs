@@ -2,7 +2,7 @@
 //! validated outside any transaction, then handed to the store's bulk path (preview or
 //! all-or-nothing commit); files out (XLSX streamed in constant memory, or CSV).
 //!
-//! Used by the CLI (`xiangzhi import|export`) and meant for the web pages too: call
+//! Used by the CLI (`xiangzhi import|export`) and by the web pages: call
 //! [`read_sheet`] and [`import_sheet`] (both sync parsing parts belong in `spawn_blocking` on a
 //! server), show [`ImportReport::summary`] as the preview, offer [`error_report`] for download,
 //! and [`template`] for the empty form.

@@ -1,0 +1,353 @@
+//! The registry through the browser's eyes: search, person and household pages, reveal (audited),
+//! life events, and an import uploaded as a file: preview, error report, commit.
+
+mod common;
+
+use common::{SHETOU, TOUCHANG, spawn_app};
+use xiangzhi_domain::citizen_id;
+use xiangzhi_store::AuditFilter;
+use xiangzhi_store::Scope;
+
+fn birth(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A CSV in the import layout, as a clerk would save it from Excel (UTF-8 with BOM).
+fn person_csv(rows: &[(&str, String, &str, &str)]) -> Vec<u8> {
+    let mut s = String::from("\u{feff}姓名,身份证号,户号,与户主关系,所属村\n");
+    for (name, id, household, relation) in rows {
+        s.push_str(&format!("{name},{id},{household},{relation},头昌村\n"));
+    }
+    s.into_bytes()
+}
+
+async fn upload(
+    user: &common::TestUser,
+    app: &common::TestApp,
+    file: Vec<u8>,
+    name: &str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", user.csrf.clone())
+        .text("kind", "persons")
+        .text("org", TOUCHANG)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name(name.to_string()),
+        );
+    user.client
+        .post(app.url("/registry/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn import_previews_then_commits_all_or_nothing() {
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let good = person_csv(&[
+        (
+            "导入甲",
+            citizen_id::generate("361002", birth(1960, 5, 1), 11, true)
+                .as_str()
+                .to_string(),
+            "TC-900",
+            "户主",
+        ),
+        (
+            "导入乙",
+            citizen_id::generate("361002", birth(1962, 6, 2), 12, false)
+                .as_str()
+                .to_string(),
+            "TC-900",
+            "配偶",
+        ),
+    ]);
+    let rows_before = app.audit_rows().await;
+    let res = upload(&cadre, &app, good.clone(), "花名册.csv").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("导入预览"), "{html}");
+    assert_eq!(
+        app.audit_rows().await,
+        rows_before,
+        "a preview writes nothing"
+    );
+    let token = html
+        .split("/registry/import/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("commit link")
+        .to_string();
+
+    // Another user cannot commit someone else's upload.
+    let clerk = app.login("clerk").await;
+    let res = clerk
+        .client
+        .post(app.url(&format!("/registry/import/{token}/commit")))
+        .form(&[("csrf", clerk.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    let res = cadre
+        .client
+        .post(app.url(&format!("/registry/import/{token}/commit")))
+        .form(&[("csrf", cadre.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("导入完成"), "{html}");
+    let found = app
+        .store
+        .person_search(
+            &Scope::all(),
+            &xiangzhi_store::registry::PersonQuery {
+                q: Some("导入甲".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+
+    // A file with one bad ID and one Excel-mangled ID: nothing is written, every bad row listed.
+    let bad = person_csv(&[
+        (
+            "导入丙",
+            citizen_id::generate("361002", birth(1970, 1, 1), 13, true)
+                .as_str()
+                .to_string(),
+            "TC-901",
+            "户主",
+        ),
+        ("导入丁", "361002197001010000".to_string(), "TC-901", "配偶"),
+        ("导入戊", "3.61002E+17".to_string(), "TC-901", "子女"),
+    ]);
+    let rows_before = app.audit_rows().await;
+    let html = upload(&cadre, &app, bad, "有错.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("校验位") && html.contains("科学计数法"),
+        "{html}"
+    );
+    let token = html
+        .split("/registry/import/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let report = cadre
+        .client
+        .get(app.url(&format!("/registry/import/{token}/errors.xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), 200);
+    let bytes = report.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX file");
+    let res = cadre
+        .client
+        .post(app.url(&format!("/registry/import/{token}/commit")))
+        .form(&[("csrf", cadre.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("未写入任何数据"));
+    assert_eq!(app.audit_rows().await, rows_before);
+
+    // Importing into another village is refused like any foreign id.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", cadre.csrf.clone())
+        .text("kind", "persons")
+        .text("org", SHETOU)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(good).file_name("x.csv"),
+        );
+    let res = cadre
+        .client
+        .post(app.url("/registry/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // Without the CSRF field the upload is refused before it is read.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "persons")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.csv"),
+        );
+    let res = cadre
+        .client
+        .post(app.url("/registry/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn person_pages_mask_reveal_with_audit_and_record_events() {
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let id = citizen_id::generate("361002", birth(1958, 3, 4), 21, true);
+    let csv = person_csv(&[("页面测试", id.as_str().to_string(), "TC-902", "户主")]);
+    let html = upload(&cadre, &app, csv, "a.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = html
+        .split("/registry/import/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    cadre
+        .client
+        .post(app.url(&format!("/registry/import/{token}/commit")))
+        .form(&[("csrf", cadre.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+
+    // Search by the full ID finds the person; the list shows the ID masked.
+    let html = cadre
+        .client
+        .get(app.url(&format!("/persons?q={}", id.as_str())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("页面测试"), "{html}");
+    let echo = format!("value=\"{}\"", id.as_str());
+    assert!(
+        !html.replace(&echo, "").contains(id.as_str()),
+        "only the search boxes echo the typed ID"
+    );
+    assert!(html.contains(&id.masked()));
+    let person_id: i64 = html
+        .split("/persons/")
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .next()
+        .expect("a link to the person");
+
+    let page = cadre
+        .client
+        .get(app.url(&format!("/persons/{person_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&id.masked()) && !page.contains(id.as_str()));
+
+    let revealed = cadre
+        .client
+        .post(app.url(&format!("/persons/{person_id}/reveal")))
+        .form(&[("field", "citizen_id"), ("csrf", cadre.csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(revealed.contains(id.as_str()));
+    let audit = app
+        .store
+        .audit_list(
+            &Scope::all(),
+            &AuditFilter {
+                action: Some("reveal".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert!(
+        !audit[0]
+            .new_value
+            .clone()
+            .unwrap_or_default()
+            .contains(id.as_str()),
+        "the audit row holds no plain ID"
+    );
+
+    // A grid worker may not reveal.
+    let grid = app.login("grid").await;
+    let res = grid
+        .client
+        .post(app.url(&format!("/persons/{person_id}/reveal")))
+        .form(&[("field", "citizen_id"), ("csrf", grid.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status() == 403 || res.status() == 404);
+
+    // Move out: status changes, the timeline shows it, nothing is deleted.
+    let res = cadre
+        .client
+        .post(app.url(&format!("/persons/{person_id}/events")))
+        .form(&[
+            ("kind", "move_out"),
+            ("date", "2024-03-01"),
+            ("note", "南昌市"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = cadre
+        .client
+        .get(app.url(&format!("/persons/{person_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("迁出") && page.contains("2024-03-01") && page.contains("南昌市"),
+        "{page}"
+    );
+
+    // Registering the same ID again is refused with a link to the existing record.
+    let res = cadre
+        .client
+        .post(app.url("/persons"))
+        .form(&[
+            ("name", "重复"),
+            ("citizen_id", id.as_str()),
+            ("org_code", TOUCHANG),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(&format!("/persons/{person_id}"))
+    );
+}
