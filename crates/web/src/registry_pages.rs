@@ -65,6 +65,11 @@ fn some(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A query parameter as it goes back into a "next page" link.
+fn enc(s: &Option<String>) -> String {
+    url::form_urlencoded::byte_serialize(s.as_deref().unwrap_or("").as_bytes()).collect()
+}
+
 fn org_filter(s: &Option<String>) -> AppResult<Option<DivisionCode>> {
     some(s)
         .map(|c| DivisionCode::parse(&c).map_err(|e| AppError::bad(e.to_string())))
@@ -134,10 +139,6 @@ pub async fn persons(
     let persons = state.store.person_search(&scope, &query).await?;
     let counts = state.store.registry_counts(&scope).await?;
     let next = (persons.len() as u32 == PAGE).then(|| {
-        let enc = |s: &Option<String>| {
-            url::form_urlencoded::byte_serialize(s.as_deref().unwrap_or("").as_bytes())
-                .collect::<String>()
-        };
         format!(
             "/persons?q={}&org={}&status={}&tag={}&after={}",
             enc(&f.q),
@@ -406,10 +407,6 @@ pub async fn households(
     };
     let households = state.store.household_search(&me.scope(), &query).await?;
     let next = (households.len() as u32 == PAGE).then(|| {
-        let enc = |s: &Option<String>| {
-            url::form_urlencoded::byte_serialize(s.as_deref().unwrap_or("").as_bytes())
-                .collect::<String>()
-        };
         format!(
             "/households?q={}&org={}&after={}",
             enc(&f.q),
@@ -590,10 +587,6 @@ pub async fn enterprises(
         .map(|k| (k.code, k.label))
         .collect();
     let next = (enterprises.len() as u32 == PAGE).then(|| {
-        let enc = |s: &Option<String>| {
-            url::form_urlencoded::byte_serialize(s.as_deref().unwrap_or("").as_bytes())
-                .collect::<String>()
-        };
         format!(
             "/enterprises?q={}&kind={}&after={}",
             enc(&f.q),
