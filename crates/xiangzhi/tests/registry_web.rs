@@ -43,6 +43,24 @@ async fn upload(
         .unwrap()
 }
 
+/// The upload token in a preview page's commit or error-report link.
+fn preview_token(html: &str) -> String {
+    html.split("/registry/import/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("a link with the upload token")
+        .to_string()
+}
+
+async fn commit(user: &common::TestUser, app: &common::TestApp, token: &str) -> reqwest::Response {
+    user.client
+        .post(app.url(&format!("/registry/import/{token}/commit")))
+        .form(&[("csrf", user.csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn import_previews_then_commits_all_or_nothing() {
     let app = spawn_app().await;
@@ -75,31 +93,14 @@ async fn import_previews_then_commits_all_or_nothing() {
         rows_before,
         "a preview writes nothing"
     );
-    let token = html
-        .split("/registry/import/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .expect("commit link")
-        .to_string();
+    let token = preview_token(&html);
 
     // Another user cannot commit someone else's upload.
     let clerk = app.login("clerk").await;
-    let res = clerk
-        .client
-        .post(app.url(&format!("/registry/import/{token}/commit")))
-        .form(&[("csrf", clerk.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = commit(&clerk, &app, &token).await;
     assert_eq!(res.status(), 404);
 
-    let res = cadre
-        .client
-        .post(app.url(&format!("/registry/import/{token}/commit")))
-        .form(&[("csrf", cadre.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = commit(&cadre, &app, &token).await;
     let html = res.text().await.unwrap();
     assert!(html.contains("导入完成"), "{html}");
     let found = app
@@ -139,12 +140,7 @@ async fn import_previews_then_commits_all_or_nothing() {
         html.contains("校验位") && html.contains("科学计数法"),
         "{html}"
     );
-    let token = html
-        .split("/registry/import/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap()
-        .to_string();
+    let token = preview_token(&html);
     let report = cadre
         .client
         .get(app.url(&format!("/registry/import/{token}/errors.xlsx")))
@@ -154,13 +150,7 @@ async fn import_previews_then_commits_all_or_nothing() {
     assert_eq!(report.status(), 200);
     let bytes = report.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"), "an XLSX file");
-    let res = cadre
-        .client
-        .post(app.url(&format!("/registry/import/{token}/commit")))
-        .form(&[("csrf", cadre.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = commit(&cadre, &app, &token).await;
     assert!(res.text().await.unwrap().contains("未写入任何数据"));
     assert_eq!(app.audit_rows().await, rows_before);
 
@@ -210,19 +200,8 @@ async fn person_pages_mask_reveal_with_audit_and_record_events() {
         .text()
         .await
         .unwrap();
-    let token = html
-        .split("/registry/import/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap()
-        .to_string();
-    cadre
-        .client
-        .post(app.url(&format!("/registry/import/{token}/commit")))
-        .form(&[("csrf", cadre.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let token = preview_token(&html);
+    commit(&cadre, &app, &token).await;
 
     // Search by the full ID finds the person; the list shows the ID masked.
     let html = cadre
