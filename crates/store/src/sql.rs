@@ -32,6 +32,16 @@ pub fn like_escape(s: &str) -> String {
     out
 }
 
+/// A stored value that no longer parses: the database was changed behind the program's back.
+pub fn bad_row(what: &str) -> crate::StoreError {
+    crate::StoreError::Backend(format!("数据库中的{what}无效"))
+}
+
+/// Now, as the text timestamps of the audit log and the registry are written.
+pub fn now_text() -> String {
+    crate::audit::AuditEntry::format_time(chrono::Utc::now())
+}
+
 /// Rows per multi-row INSERT: under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 pub const INSERT_CHUNK: usize = 4000;
 
@@ -45,7 +55,7 @@ macro_rules! impl_sql_store {
             use ::std::collections::HashMap;
             use $crate::audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, VerifyReport};
             use $crate::model::*;
-            use $crate::sql::{like_escape, INSERT_CHUNK, ORG_COLUMNS};
+            use $crate::sql::{bad_row, like_escape, INSERT_CHUNK, ORG_COLUMNS};
             use $crate::{StoreError, StoreResult};
             use ::xiangzhi_domain::org::{DivisionCode, OrgLevel, OrgPath};
             use ::xiangzhi_domain::role::Role;
@@ -57,9 +67,6 @@ macro_rules! impl_sql_store {
                 ::sqlx::AssertSqlSafe(sql)
             }
 
-            fn bad_row(what: &str) -> StoreError {
-                StoreError::Backend(format!("数据库中的{what}无效"))
-            }
 
             fn org_from_row(r: &DbRow) -> StoreResult<OrgUnit> {
                 let err = <$Store>::map_err;

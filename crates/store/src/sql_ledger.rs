@@ -80,12 +80,7 @@ macro_rules! impl_ledger_store {
             fn err(e: ::sqlx::Error) -> StoreError {
                 <$Store>::map_err(e)
             }
-            fn bad_row(what: &str) -> StoreError {
-                StoreError::Backend(format!("数据库中的{what}无效"))
-            }
-            fn now_text() -> String {
-                AuditEntry::format_time(Utc::now())
-            }
+            use $crate::sql::{bad_row, now_text};
             fn in_scope(scope: &Scope, path: &str) -> StoreResult<()> {
                 if path.starts_with(scope.path.as_str()) { Ok(()) } else { Err(StoreError::NotFound) }
             }

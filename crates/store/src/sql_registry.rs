@@ -103,12 +103,7 @@ macro_rules! impl_registry_store {
             fn err(e: ::sqlx::Error) -> StoreError {
                 <$Store>::map_err(e)
             }
-            fn bad_row(what: &str) -> StoreError {
-                StoreError::Backend(format!("数据库中的{what}无效"))
-            }
-            fn now_text() -> String {
-                AuditEntry::format_time(Utc::now())
-            }
+            use $crate::sql::{bad_row, now_text};
             fn code(s: &str) -> StoreResult<DivisionCode> {
                 DivisionCode::parse(s).map_err(|_| bad_row("区划代码"))
             }
