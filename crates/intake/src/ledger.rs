@@ -62,6 +62,9 @@ fn field_column(f: &FieldDef) -> TemplateColumn {
     if f.kind.is_reference() {
         note.push_str("，填系统编号");
     }
+    if f.kind == FieldType::Attachment {
+        note.push_str("，只能在网页上传，此列仅供查看");
+    }
     if let Some(h) = &f.help {
         note.push_str(&format!("；{h}"));
     }
@@ -234,6 +237,8 @@ pub fn parse_upload(
                             .map_err(|_| format!("“{s}”不是系统编号")),
                     }
                 }
+                // Files travel only through the web form; the column just names them.
+                FieldType::Attachment => Ok(None),
                 _ => parse_input(f, &raw),
             };
             match parsed {
