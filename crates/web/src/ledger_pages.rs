@@ -258,10 +258,13 @@ fn grid_periods(def: &LedgerDefinition, year: &str, period: Option<&str>) -> Vec
     }
 }
 
+/// The actions the viewer may take on a cell. `overdue`: past the deadline and not unlocked,
+/// so even a draft needs the township to unlock it.
 fn actions_for(
     me: &CurrentUser,
     status: SubmissionStatus,
     own: bool,
+    overdue: bool,
 ) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for a in [
@@ -276,7 +279,10 @@ fn actions_for(
             _ => me.can(Permission::TownshipReview) && !own,
         };
         if allowed && a.apply(status).is_ok() {
-            if a == SubmissionAction::Unlock && status.editable() {
+            if a == SubmissionAction::Unlock && status.editable() && !overdue {
+                continue;
+            }
+            if a == SubmissionAction::Submit && overdue {
                 continue;
             }
             out.push((a.as_str(), a.label()));
@@ -285,15 +291,24 @@ fn actions_for(
     out
 }
 
-fn grid_rows(me: &CurrentUser, cells: Vec<SubmissionCell>) -> Vec<GridRow> {
+/// Past the period's deadline and not unlocked by the township.
+fn overdue(def: &LedgerDefinition, c: &SubmissionCell) -> bool {
+    !c.unlocked
+        && c.status.editable()
+        && xiangzhi_domain::ledger::deadline(def, &c.period)
+            .is_some_and(|d| Utc::now().date_naive() > d)
+}
+
+fn grid_rows(me: &CurrentUser, def: &LedgerDefinition, cells: Vec<SubmissionCell>) -> Vec<GridRow> {
     let mut rows: Vec<GridRow> = Vec::new();
     for c in cells {
         let own = c.org_code == me.user.org_code;
+        let late = overdue(def, &c);
         let cell = GridCell {
-            actions: actions_for(me, c.status, own),
+            actions: actions_for(me, c.status, own, late),
+            status: if late { "已逾期" } else { c.status.label() },
             period: c.period,
-            status: c.status.label(),
-            status_code: c.status.as_str(),
+            status_code: if late { "overdue" } else { c.status.as_str() },
             entries: c.entries,
             note: c.note,
         };
@@ -359,7 +374,7 @@ pub async fn ledger(
             .iter()
             .map(|p| (p.clone(), period_label(p)))
             .collect(),
-        grid: grid_rows(&me, cells),
+        grid: grid_rows(&me, def, cells),
         submitted,
         cells: n,
         notice: notice(q.ok.as_deref()),
@@ -473,11 +488,18 @@ pub async fn entries(
             .into_iter()
             .find(|c| c.org_code == unit.code);
         match cell {
-            Some(c) => (
-                c.status.label(),
-                c.note.clone(),
-                actions_for(&me, c.status, c.org_code == me.user.org_code),
-            ),
+            Some(c) => {
+                let late = overdue(def, &c);
+                (
+                    if late {
+                        "已逾期，需乡镇解锁"
+                    } else {
+                        c.status.label()
+                    },
+                    c.note.clone(),
+                    actions_for(&me, c.status, c.org_code == me.user.org_code, late),
+                )
+            }
             None => (SubmissionStatus::Draft.label(), String::new(), Vec::new()),
         }
     } else {

@@ -928,3 +928,94 @@ async fn the_demo_ledgers_give_the_seed_figures() {
     assert_eq!(rows[0]["fields"]["grain_area"]["sum"], 37_600.0, "{rows}");
     assert_eq!(rows[0]["fields"]["poultry"]["sum"], 116_200.0);
 }
+
+#[tokio::test]
+async fn an_overdue_period_is_locked_until_the_township_unlocks_it() {
+    let app = spawn_app().await;
+    let toml = POND
+        .replace("code = \"pond_check\"", "code = \"pond_due\"")
+        .replace(
+            "level = \"village\"",
+            "level = \"village\"\ndeadline_days = 5",
+        );
+    let def = xiangzhi_domain::ledger::LedgerDefinition::from_toml(&toml).unwrap();
+    app.store
+        .define_ledger(&xiangzhi_store::Actor::system("test"), &def)
+        .await
+        .unwrap();
+    let cadre = app.login("cadre").await;
+    let fields = [
+        ("org", TOUCHANG),
+        ("period", "202301"),
+        ("f_pond", "东风塘"),
+        ("f_checked_on", "2023-01-06"),
+    ];
+    let (status, _, html) = post_entry(
+        &app,
+        &cadre,
+        "/ledgers/pond_due/entries",
+        form(&cadre.csrf, &fields),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("已过填报截止日期 2023-02-05"), "{html}");
+    assert!(html.contains(r#"value="东风塘""#));
+
+    let clerk = app.login("clerk").await;
+    let grid = clerk
+        .client
+        .get(app.url("/ledgers/pond_due?year=2023"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        grid.contains("已逾期") && grid.contains(r#"value="unlock""#),
+        "{grid}"
+    );
+    let audit_before = app.audit_rows().await;
+    let res = clerk
+        .client
+        .post(app.url("/ledgers/pond_due/submissions"))
+        .form(&[
+            ("csrf", clerk.csrf.as_str()),
+            ("org", TOUCHANG),
+            ("period", "202301"),
+            ("action", "unlock"),
+            ("back", "grid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.audit_rows().await,
+        audit_before + 1,
+        "the unlock is audited"
+    );
+    // The village cannot unlock for itself.
+    let res = cadre
+        .client
+        .post(app.url("/ledgers/pond_due/submissions"))
+        .form(&[
+            ("csrf", cadre.csrf.as_str()),
+            ("org", TOUCHANG),
+            ("period", "202302"),
+            ("action", "unlock"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (status, location, html) = post_entry(
+        &app,
+        &cadre,
+        "/ledgers/pond_due/entries",
+        form(&cadre.csrf, &fields),
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    assert!(location.contains("ok=saved"));
+}
