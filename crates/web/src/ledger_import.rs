@@ -136,6 +136,8 @@ async fn run(
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
     .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let mut parsed = parsed;
+    excel::resolve_references(state.store.as_ref(), &me.scope(), &mut parsed).await?;
     let mut errors = parsed.errors.clone();
     let mut rows = parsed.rows;
     // A spreadsheet cannot carry files: a changed row keeps the attachments it had.

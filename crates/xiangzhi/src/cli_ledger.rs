@@ -191,7 +191,8 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("upload.xlsx");
-            let up = ledger_excel::parse_upload(&l, &bytes, name, org.as_ref(), &period)?;
+            let mut up = ledger_excel::parse_upload(&l, &bytes, name, org.as_ref(), &period)?;
+            ledger_excel::resolve_references(store.as_ref(), &actor.scope, &mut up).await?;
             let mut problems = up.errors.clone();
             let out = store
                 .import_entries(&actor, &ledger, &up.rows, dry_run || !problems.is_empty())
