@@ -263,6 +263,8 @@ pub async fn load(store: &Arc<dyn Store>, township: &DivisionCode) -> Result<Dem
         let cadre = actor_for(store, &unit, Role::VillageCadre, user).await?;
         villages.push(Village { unit, grids, cadre });
     }
+    // 头昌村 first: the demo cadre and grid worker get key persons and petitions to follow.
+    villages.sort_by_key(|v| v.unit.code.as_str() != crate::demo::TOUCHANG);
     let cast = Cast {
         villages,
         clerk: actor_for(store, &tunit, Role::TownshipClerk, Some("clerk")).await?,
