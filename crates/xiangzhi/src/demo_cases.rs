@@ -93,10 +93,10 @@ impl Cast {
         action: CaseAction,
         on: NaiveDate,
     ) -> Result<Case> {
-        Ok(store
+        store
             .act_on_case(actor, &self.rules, id, &action, on, None)
             .await
-            .with_context(|| format!("演示事件 {id}"))?)
+            .with_context(|| format!("演示事件 {id}"))
     }
 
     /// Registers at the grid, takes it up tier by tier to `tier`, and (when `close`) closes
