@@ -6,6 +6,7 @@
 
 pub mod api;
 mod auth;
+mod case_pages;
 mod error;
 mod import_pages;
 mod pages;

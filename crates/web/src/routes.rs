@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
-use crate::{api, auth, import_pages, pages, registry_pages, security};
+use crate::{api, auth, case_pages, import_pages, pages, registry_pages, security};
 
 pub struct Route {
     pub method: Method,
@@ -122,6 +122,10 @@ pub fn route_table() -> Vec<Route> {
             "/registry/template/{kind}",
             get(import_pages::template),
         ),
+        route(Method::GET, "/todo", get(case_pages::todo)),
+        route(Method::GET, "/cases", get(case_pages::cases)),
+        route(Method::GET, "/cases/{id}", get(case_pages::case)),
+        route(Method::POST, "/cases/{id}/act", post(case_pages::act)),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),

@@ -99,6 +99,10 @@ const EXPECTATIONS: &[Expect] = &[
         NotFound,
     ),
     e("GET", "/registry/template/{kind}", Scoped, Scoped),
+    e("GET", "/todo", Scoped, Scoped),
+    e("GET", "/cases", Scoped, Scoped),
+    e("GET", "/cases/{id}", NotFound, NotFound),
+    e("POST", "/cases/{id}/act", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -179,8 +183,33 @@ struct Walker {
     person_ids: Vec<i64>,
     household_ids: Vec<i64>,
     enterprise_ids: Vec<i64>,
+    /// Cases outside the scope.
+    case_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
+}
+
+/// Demo cases outside `path`: the first and the last of them.
+async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::CaseQuery;
+    let all = app
+        .store
+        .cases(
+            &Scope::all(),
+            &CaseQuery {
+                limit: 5000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let out: Vec<i64> = all
+        .iter()
+        .filter(|c| !c.org_path.as_str().starts_with(path))
+        .map(|c| c.id)
+        .collect();
+    assert!(!out.is_empty(), "the demo has cases outside {path}");
+    vec![out[0], out[out.len() - 1]]
 }
 
 /// The concrete requests a route is probed with.
@@ -192,6 +221,8 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.household_ids
     } else if path.starts_with("/enterprises/") {
         &walker.enterprise_ids
+    } else if path.starts_with("/cases/") {
+        &walker.case_ids
     } else {
         &walker.user_ids
     };
@@ -337,6 +368,8 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("citizen_id", VALID_ID),
             ("relation", "child"),
         ]
+    } else if url.starts_with("/cases/") && url.ends_with("/act") {
+        vec![("action", "remind")]
     } else if url.ends_with("/active") {
         vec![("active", "false")]
     } else if url.ends_with("/password") {
@@ -679,6 +712,7 @@ async fn no_route_reaches_outside_the_scope() {
         person_ids: vec![shetou_rec.0, tongyuan_rec.0],
         household_ids: vec![shetou_rec.1, tongyuan_rec.1],
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
+        case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -708,6 +742,7 @@ async fn no_route_reaches_outside_the_scope() {
         person_ids: vec![shetou_rec.0, touchang_rec.0],
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
+        case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,

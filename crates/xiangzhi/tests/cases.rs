@@ -203,3 +203,106 @@ async fn demo_cases_through_the_command_line() {
         "key persons in scope"
     );
 }
+
+/// The pages: my to-do list, the filtered list, the case page with its timeline, and a step
+/// taken through its form (with the session's CSRF token); a foreign case is not found.
+#[tokio::test]
+async fn case_pages_show_the_to_do_list_and_take_steps() {
+    let app = common::spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let get = |u: &common::TestUser, path: &str| {
+        let req = u.client.get(app.url(path));
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (status, todo) = get(&cadre, "/todo").await;
+    assert_eq!(status, 200);
+    assert!(
+        todo.contains("12345求助：低保政策咨询"),
+        "assigned to the cadre"
+    );
+    assert!(todo.contains("危房安全排查"), "the cadre's overdue task");
+    assert!(todo.contains("重复信访人员"), "a due visit");
+    let (_, petitions) = get(&cadre, "/cases?kind=petition").await;
+    assert!(petitions.contains("集镇道路拓宽征地补偿诉求"));
+    assert!(!petitions.contains("宅基地滴水纠纷"), "filtered by kind");
+
+    let mine = app
+        .store
+        .cases(
+            &Scope::all(),
+            &xiangzhi_store::case::CaseQuery {
+                assignee: Some("cadre".into()),
+                open_only: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c = &mine[0];
+    let (status, page) = get(&cadre, &format!("/cases/{}", c.id)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("办理过程") && page.contains("开始办理"));
+    assert!(
+        page.contains("value=\"reply\""),
+        "the reply form is offered"
+    );
+    assert!(
+        !page.contains("value=\"accept\""),
+        "no form for a step not allowed now"
+    );
+    let post = |form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("csrf", cadre.csrf.clone()));
+        cadre
+            .client
+            .post(app.url(&format!("/cases/{}/act", c.id)))
+            .form(&form)
+            .send()
+    };
+    let res = post(vec![("action", "close".into())]).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("不能办结"));
+    let res = post(vec![
+        ("action", "reply".into()),
+        ("text", "已入户答复".into()),
+        ("version", c.version.to_string()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let after = app.store.case(&Scope::all(), c.id).await.unwrap();
+    assert_eq!(after.events.last().unwrap().description, "反馈：已入户答复");
+    // The same form again carries a stale version: refused.
+    let res = post(vec![
+        ("action", "follow_up".into()),
+        ("satisfied", "yes".into()),
+        ("version", c.version.to_string()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 409);
+
+    // Another village's case is not found for the grid worker of 头昌村.
+    let grid = app.login("grid").await;
+    let foreign = app
+        .store
+        .cases(
+            &Scope::all(),
+            &xiangzhi_store::case::CaseQuery {
+                limit: 5000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| !c.org_code.as_str().starts_with("361002201211001"))
+        .unwrap();
+    let (status, _) = get(&grid, &format!("/cases/{}", foreign.id)).await;
+    assert_eq!(status, 404);
+    let (_, list) = get(&grid, "/cases").await;
+    assert!(!list.contains(&format!("href=\"/cases/{}\"", foreign.id)));
+}

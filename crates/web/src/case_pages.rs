@@ -1,0 +1,326 @@
+//! Pages of 社会治理: my to-do list, the case list with filters, and the case page with its
+//! timeline and a form for each step the state machine allows next. The store decides scope
+//! and legality; these handlers only parse and render.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use xiangzhi_domain::case::{CaseKind, CaseStatus, EventKind, Tier};
+use xiangzhi_store::case::{
+    Case, CaseDetail, CaseQuery, CaseRules, KeyPerson, KeyPersonQuery, Task, TaskQuery,
+    tier_of_scope,
+};
+
+use crate::auth::{CurrentUser, render};
+use crate::error::{AppError, AppResult};
+use crate::pages::Chrome;
+use crate::state::AppState;
+
+/// A case as a row: with where it stands against its deadline.
+pub struct CaseRow {
+    c: Case,
+    due: String,
+    overdue: bool,
+}
+
+fn rows(cases: Vec<Case>) -> Vec<CaseRow> {
+    let today = Utc::now().date_naive();
+    cases
+        .into_iter()
+        .map(|c| {
+            let due = c.due_status(today);
+            CaseRow {
+                overdue: matches!(due, xiangzhi_domain::case::DueStatus::Overdue(_)),
+                due: due.label(),
+                c,
+            }
+        })
+        .collect()
+}
+
+fn pick<T: Copy>(
+    s: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> AppResult<Option<T>> {
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| AppError::bad(format!("未知的{what}"))),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseFilter {
+    kind: Option<String>,
+    status: Option<String>,
+    tier: Option<String>,
+    overdue: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    chrome: Chrome,
+    rows: Vec<CaseRow>,
+    kind: String,
+    status: String,
+    tier: String,
+    overdue: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    tiers: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn cases(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(f): Query<CaseFilter>,
+) -> AppResult<Response> {
+    let overdue = f.overdue.as_deref().is_some_and(|v| !v.is_empty());
+    let query = CaseQuery {
+        kind: pick(&f.kind, CaseKind::parse, "事件类型")?,
+        status: pick(&f.status, CaseStatus::parse, "状态")?,
+        tier: pick(&f.tier, Tier::parse, "层级")?,
+        overdue_on: overdue.then(|| Utc::now().date_naive()),
+        limit: 500,
+        ..Default::default()
+    };
+    let cases = state.store.cases(&me.scope(), &query).await?;
+    Ok(render(CasesPage {
+        chrome: Chrome::of(&me),
+        rows: rows(cases),
+        kind: f.kind.unwrap_or_default(),
+        status: f.status.unwrap_or_default(),
+        tier: f.tier.unwrap_or_default(),
+        overdue,
+        kinds: CaseKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        tiers: Tier::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct TodoPage {
+    chrome: Chrome,
+    rows: Vec<CaseRow>,
+    visits: Vec<KeyPerson>,
+    tasks: Vec<Task>,
+    today: String,
+}
+
+/// Cases assigned to me and still open, key persons whose visit is due, my overdue tasks.
+pub async fn todo(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
+    let scope = me.scope();
+    let today = Utc::now().date_naive();
+    let name = me.user.username.clone();
+    let cases = state
+        .store
+        .cases(
+            &scope,
+            &CaseQuery {
+                assignee: Some(name.clone()),
+                open_only: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let visits = state
+        .store
+        .key_persons(
+            &scope,
+            &KeyPersonQuery {
+                cadre: Some(name.clone()),
+                due_by: Some(today),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let tasks = state
+        .store
+        .tasks(
+            &scope,
+            &TaskQuery {
+                owner: Some(name),
+                overdue_on: Some(today),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(render(TodoPage {
+        chrome: Chrome::of(&me),
+        rows: rows(cases),
+        visits,
+        tasks,
+        today: today.to_string(),
+    }))
+}
+
+/// A step the page offers, with the fields its form needs.
+pub struct Step {
+    code: &'static str,
+    label: &'static str,
+    reason: bool,
+    text: bool,
+    tier: bool,
+    assignee: bool,
+    days: bool,
+    satisfied: bool,
+}
+
+fn step(e: EventKind) -> Step {
+    use EventKind as E;
+    Step {
+        code: e.as_str(),
+        label: e.label(),
+        reason: matches!(
+            e,
+            E::Reject | E::Return | E::ApplyExtension | E::Escalate | E::Supervise
+        ),
+        text: matches!(e, E::Reply | E::FollowUp),
+        tier: matches!(e, E::Assign | E::DelegateDown),
+        assignee: e == E::Assign,
+        days: e == E::ApplyExtension,
+        satisfied: e == E::FollowUp,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    d: CaseDetail,
+    due: String,
+    steps: Vec<Step>,
+    tiers: Vec<(&'static str, &'static str)>,
+    my_tier: &'static str,
+    notice: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OkQuery {
+    ok: Option<String>,
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<OkQuery>,
+) -> AppResult<Response> {
+    let d = state.store.case(&me.scope(), id).await?;
+    let due = d.case.due_status(Utc::now().date_naive()).label();
+    // Only the steps the transition table allows from here; the store checks the rest.
+    let steps = EventKind::ALL
+        .into_iter()
+        .filter(|e| *e != EventKind::Register && e.allowed_from(d.case.state.status))
+        .map(step)
+        .collect();
+    Ok(render(CasePage {
+        chrome: Chrome::of(&me),
+        d,
+        due,
+        steps,
+        tiers: Tier::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        my_tier: tier_of_scope(&me.user.org_path).label(),
+        notice: q.ok.is_some(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    action: String,
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    satisfied: String,
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> AppResult<Response> {
+    use xiangzhi_domain::case::CaseAction as A;
+    let tier = || Tier::parse(&f.tier).ok_or_else(|| AppError::bad("请选择层级"));
+    let action = match EventKind::parse(&f.action).ok_or_else(|| AppError::bad("未知的操作"))?
+    {
+        EventKind::Accept => A::Accept,
+        EventKind::Reject => A::Reject {
+            reason: f.reason.clone(),
+        },
+        EventKind::Assign => A::Assign {
+            to_tier: tier()?,
+            assignee: f.assignee.clone(),
+        },
+        EventKind::StartHandling => A::StartHandling,
+        EventKind::Reply => A::Reply {
+            text: f.text.clone(),
+        },
+        EventKind::FollowUp => A::FollowUp {
+            satisfied: match f.satisfied.as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(AppError::bad("请选择回访是否满意")),
+            },
+            note: f.text.clone(),
+        },
+        EventKind::Close => A::Close,
+        EventKind::Archive => A::Archive,
+        EventKind::Return => A::Return {
+            reason: f.reason.clone(),
+        },
+        EventKind::ApplyExtension => A::ApplyExtension {
+            days: f
+                .days
+                .trim()
+                .parse()
+                .map_err(|_| AppError::bad("延期天数应为整数"))?,
+            reason: f.reason.clone(),
+        },
+        EventKind::ApproveExtension => A::ApproveExtension,
+        EventKind::DenyExtension => A::DenyExtension,
+        EventKind::Escalate => A::Escalate {
+            reason: f.reason.clone(),
+        },
+        EventKind::DelegateDown => A::DelegateDown { to_tier: tier()? },
+        EventKind::Supervise => A::Supervise {
+            note: f.reason.clone(),
+        },
+        EventKind::Remind => A::Remind,
+        EventKind::Register => return Err(AppError::bad("未知的操作")),
+    };
+    state
+        .store
+        .act_on_case(
+            &me.actor(),
+            &CaseRules::default(),
+            id,
+            &action,
+            Utc::now().date_naive(),
+            f.version,
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/cases/{id}?ok=1")).into_response())
+}
