@@ -324,3 +324,146 @@ pub async fn act(
         .await?;
     Ok(Redirect::to(&format!("/cases/{id}?ok=1")).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "key_persons.html")]
+struct KeyPersonsPage {
+    chrome: Chrome,
+    list: Vec<KeyPerson>,
+    due_only: bool,
+    today: String,
+    can_write: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DueFilter {
+    due: Option<String>,
+}
+
+/// Key persons in scope, most overdue visit first; `?due=1` only those due today.
+pub async fn key_persons(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(f): Query<DueFilter>,
+) -> AppResult<Response> {
+    let today = Utc::now().date_naive();
+    let due_only = f.due.as_deref().is_some_and(|v| !v.is_empty());
+    let list = state
+        .store
+        .key_persons(
+            &me.scope(),
+            &KeyPersonQuery {
+                due_by: due_only.then_some(today),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(render(KeyPersonsPage {
+        chrome: Chrome::of(&me),
+        list,
+        due_only,
+        today: today.to_string(),
+        can_write: me.can(xiangzhi_domain::role::Permission::Write),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct VisitForm {
+    note: String,
+}
+
+pub async fn record_visit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<VisitForm>,
+) -> AppResult<Response> {
+    state
+        .store
+        .record_visit(&me.actor(), id, Utc::now().date_naive(), &f.note)
+        .await?;
+    Ok(Redirect::to("/key-persons").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    chrome: Chrome,
+    list: Vec<xiangzhi_store::case::Project>,
+    funds_won_wan: String,
+}
+
+pub async fn projects(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
+    let list = state.store.projects(&me.scope(), None).await?;
+    let won: i64 = list.iter().map(|p| p.funds_won_yuan).sum();
+    Ok(render(ProjectsPage {
+        chrome: Chrome::of(&me),
+        list,
+        funds_won_wan: wan(won),
+    }))
+}
+
+fn wan(yuan: i64) -> String {
+    format!("{:.2}", yuan as f64 / 10_000.0)
+}
+
+pub struct TaskRow {
+    t: Task,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    chrome: Chrome,
+    rows: Vec<TaskRow>,
+    completion: Vec<xiangzhi_store::case::CompletionRow>,
+    can_write: bool,
+}
+
+/// Supervised tasks in scope with the per-village completion the 考核 uses.
+pub async fn tasks(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
+    let today = Utc::now().date_naive();
+    let scope = me.scope();
+    let list = state.store.tasks(&scope, &TaskQuery::default()).await?;
+    let completion = state
+        .store
+        .task_completion(&scope, xiangzhi_store::case::CompletionBy::Village, today)
+        .await?;
+    Ok(render(TasksPage {
+        chrome: Chrome::of(&me),
+        rows: list
+            .into_iter()
+            .map(|t| TaskRow {
+                overdue: t.is_overdue(today),
+                t,
+            })
+            .collect(),
+        completion,
+        can_write: me.can(xiangzhi_domain::role::Permission::Write),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ProgressForm {
+    progress: String,
+    note: String,
+}
+
+pub async fn task_progress(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ProgressForm>,
+) -> AppResult<Response> {
+    let progress: u8 = f
+        .progress
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad("进度应为0至100的整数"))?;
+    state
+        .store
+        .report_task_progress(&me.actor(), id, Utc::now().date_naive(), progress, &f.note)
+        .await?;
+    Ok(Redirect::to("/tasks").into_response())
+}

@@ -103,6 +103,11 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/cases", Scoped, Scoped),
     e("GET", "/cases/{id}", NotFound, NotFound),
     e("POST", "/cases/{id}/act", NotFound, NotFound),
+    e("GET", "/key-persons", Scoped, Scoped),
+    e("POST", "/key-persons/{id}/visits", NotFound, NotFound),
+    e("GET", "/projects", Scoped, Scoped),
+    e("GET", "/tasks", Scoped, Scoped),
+    e("POST", "/tasks/{id}/progress", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -183,8 +188,10 @@ struct Walker {
     person_ids: Vec<i64>,
     household_ids: Vec<i64>,
     enterprise_ids: Vec<i64>,
-    /// Cases outside the scope.
+    /// Cases, key persons and supervised tasks outside the scope.
     case_ids: Vec<i64>,
+    key_person_ids: Vec<i64>,
+    task_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
 }
@@ -212,6 +219,46 @@ async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
     vec![out[0], out[out.len() - 1]]
 }
 
+/// Demo key persons outside `path`.
+async fn key_persons_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::KeyPersonQuery;
+    let out: Vec<i64> = app
+        .store
+        .key_persons(&Scope::all(), &KeyPersonQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|k| !k.org_path.as_str().starts_with(path))
+        .map(|k| k.id)
+        .collect();
+    assert!(!out.is_empty(), "the demo has key persons outside {path}");
+    out
+}
+
+/// Demo supervised tasks outside `path` that are still open (a finished one refuses any
+/// report anyway, which would prove nothing about scope).
+async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::TaskQuery;
+    let out: Vec<i64> = app
+        .store
+        .tasks(
+            &Scope::all(),
+            &TaskQuery {
+                open_only: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| !t.org_path.as_str().starts_with(path))
+        .map(|t| t.id)
+        .take(3)
+        .collect();
+    assert!(!out.is_empty(), "the demo has open tasks outside {path}");
+    out
+}
+
 /// The concrete requests a route is probed with.
 fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
     // `{id}` means a different kind of record under each prefix.
@@ -223,6 +270,10 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.enterprise_ids
     } else if path.starts_with("/cases/") {
         &walker.case_ids
+    } else if path.starts_with("/key-persons/") {
+        &walker.key_person_ids
+    } else if path.starts_with("/tasks/") {
+        &walker.task_ids
     } else {
         &walker.user_ids
     };
@@ -370,6 +421,10 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         ]
     } else if url.starts_with("/cases/") && url.ends_with("/act") {
         vec![("action", "remind")]
+    } else if url.ends_with("/visits") {
+        vec![("note", "越界走访")]
+    } else if url.ends_with("/progress") {
+        vec![("progress", "100"), ("note", "越界报送")]
     } else if url.ends_with("/active") {
         vec![("active", "false")]
     } else if url.ends_with("/password") {
@@ -713,6 +768,8 @@ async fn no_route_reaches_outside_the_scope() {
         household_ids: vec![shetou_rec.1, tongyuan_rec.1],
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
         case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -743,6 +800,8 @@ async fn no_route_reaches_outside_the_scope() {
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
+        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
+        task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,

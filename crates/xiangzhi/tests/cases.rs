@@ -285,6 +285,44 @@ async fn case_pages_show_the_to_do_list_and_take_steps() {
     .unwrap();
     assert_eq!(res.status(), 409);
 
+    // Key persons, projects and tasks pages; a visit through the form moves the next one.
+    let (_, kps) = get(&cadre, "/key-persons?due=1").await;
+    assert!(kps.contains("重复信访人员"));
+    let kp = app
+        .store
+        .key_persons(
+            &cadre_scope(&app).await,
+            &xiangzhi_store::case::KeyPersonQuery::default(),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.categories == ["repeat_petitioner"])
+        .unwrap();
+    let res = cadre
+        .client
+        .post(app.url(&format!("/key-persons/{}/visits", kp.id)))
+        .form(&[
+            ("note", "上门走访，情绪稳定"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (after, visits) = app.store.key_person(&Scope::all(), kp.id).await.unwrap();
+    assert!(after.next_visit_on > kp.next_visit_on);
+    assert_eq!(visits[0].visitor, "cadre");
+    let clerk = app.login("clerk").await;
+    let (_, projects) = get(&clerk, "/projects").await;
+    assert!(projects.contains("连城中心粮库") && projects.contains("争取资金合计 800.00 万元"));
+    let (_, tasks) = get(&cadre, "/tasks").await;
+    assert!(tasks.contains("危房安全排查") && tasks.contains("超期"));
+    assert!(
+        !tasks.contains("舍头村委会"),
+        "only the own village's tasks"
+    );
+
     // Another village's case is not found for the grid worker of 头昌村.
     let grid = app.login("grid").await;
     let foreign = app
@@ -305,4 +343,16 @@ async fn case_pages_show_the_to_do_list_and_take_steps() {
     assert_eq!(status, 404);
     let (_, list) = get(&grid, "/cases").await;
     assert!(!list.contains(&format!("href=\"/cases/{}\"", foreign.id)));
+}
+
+async fn cadre_scope(app: &common::TestApp) -> Scope {
+    let unit = app
+        .store
+        .org_unit(
+            &Scope::all(),
+            &xiangzhi_domain::org::DivisionCode::parse(common::TOUCHANG).unwrap(),
+        )
+        .await
+        .unwrap();
+    Scope::new(unit.path)
 }
