@@ -9,6 +9,7 @@ mod auth;
 mod case_pages;
 mod error;
 mod import_pages;
+mod open311;
 mod pages;
 pub mod password;
 mod registry_pages;

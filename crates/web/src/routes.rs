@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
-use crate::{api, auth, case_pages, import_pages, pages, registry_pages, security};
+use crate::{api, auth, case_pages, import_pages, open311, pages, registry_pages, security};
 
 pub struct Route {
     pub method: Method,
@@ -44,6 +44,41 @@ pub fn route_table() -> Vec<Route> {
         public(Method::POST, "/login", post(auth::login)),
         public(Method::GET, "/api/v1/openapi.json", get(api::openapi)),
         public(Method::GET, "/api/docs", get(api::docs)),
+        public(
+            Method::GET,
+            "/open311/v2/services.json",
+            get(open311::services_json),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/services.xml",
+            get(open311::services_xml),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/services/{service_file}",
+            get(open311::service_definition),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/requests.json",
+            get(open311::requests_json),
+        ),
+        public(
+            Method::POST,
+            "/open311/v2/requests.json",
+            post(open311::create_json),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/requests.xml",
+            get(open311::requests_xml),
+        ),
+        public(
+            Method::POST,
+            "/open311/v2/requests.xml",
+            post(open311::create_xml),
+        ),
         route(Method::POST, "/logout", post(auth::logout)),
         route(Method::GET, "/", get(pages::home)),
         route(Method::GET, "/org", get(pages::org_index)),

@@ -65,6 +65,13 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/login", Public, Public),
     e("GET", "/api/v1/openapi.json", Public, Public),
     e("GET", "/api/docs", Public, Public),
+    e("GET", "/open311/v2/services.json", Public, Public),
+    e("GET", "/open311/v2/services.xml", Public, Public),
+    e("GET", "/open311/v2/services/{service_file}", Public, Public),
+    e("GET", "/open311/v2/requests.json", Public, Public),
+    e("POST", "/open311/v2/requests.json", Public, Public),
+    e("GET", "/open311/v2/requests.xml", Public, Public),
+    e("POST", "/open311/v2/requests.xml", Public, Public),
     e("POST", "/logout", Logout, Logout),
     e("GET", "/", Scoped, Scoped),
     e("GET", "/org", Scoped, Scoped),
@@ -937,6 +944,7 @@ async fn logged_out_every_private_route_redirects_or_401s() {
         let url = path
             .replace("{code}", TOUCHANG)
             .replace("{id}", "1")
+            .replace("{service_file}", "hazard.fire.json")
             .to_string();
         let req = if method == Method::GET {
             c.get(app.url(&url))
