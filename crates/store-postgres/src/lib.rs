@@ -38,6 +38,18 @@ const TABLES: &[&str] = &[
     "ledger_entries",
     "ledger_submissions",
     "ledger_files",
+    "case_categories",
+    "cases",
+    "case_parties",
+    "case_events",
+    "key_person_categories",
+    "key_persons",
+    "key_person_visits",
+    "projects",
+    "project_enterprises",
+    "project_members",
+    "tasks",
+    "task_updates",
 ];
 
 impl PgStore {
@@ -56,6 +68,7 @@ impl PgStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (5, "cases", include_str!("../migrations/0005_cases.sql")),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
@@ -157,6 +170,7 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

@@ -39,6 +39,7 @@ impl SqliteStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (5, "cases", include_str!("../migrations/0005_cases.sql")),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
@@ -144,6 +145,7 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

@@ -5,7 +5,9 @@
 //! implements [`Store`] and runs the [`conformance`] suite.
 
 pub mod audit;
+pub mod case;
 pub mod conformance;
+pub mod conformance_case;
 pub mod conformance_ledger;
 pub mod conformance_registry;
 pub mod error;
@@ -16,12 +18,14 @@ pub mod registry;
 mod registry_model;
 pub mod registry_plan;
 pub mod sql;
+pub mod sql_case;
 pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
 pub mod vault;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
+pub use case::CaseStore;
 pub use error::{StoreError, StoreResult};
 pub use ledger::LedgerStore;
 pub use model::*;

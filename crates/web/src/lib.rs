@@ -6,10 +6,12 @@
 
 pub mod api;
 mod auth;
+mod case_pages;
 mod error;
 mod import_pages;
 mod ledger_import;
 mod ledger_pages;
+mod open311;
 mod pages;
 pub mod password;
 mod registry_pages;

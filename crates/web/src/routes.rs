@@ -9,7 +9,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
 use crate::{
-    api, auth, import_pages, ledger_import, ledger_pages, pages, registry_pages, security,
+    api, auth, case_pages, import_pages, ledger_import, ledger_pages, open311, pages,
+    registry_pages, security,
 };
 
 pub struct Route {
@@ -46,6 +47,41 @@ pub fn route_table() -> Vec<Route> {
         public(Method::POST, "/login", post(auth::login)),
         public(Method::GET, "/api/v1/openapi.json", get(api::openapi)),
         public(Method::GET, "/api/docs", get(api::docs)),
+        public(
+            Method::GET,
+            "/open311/v2/services.json",
+            get(open311::services_json),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/services.xml",
+            get(open311::services_xml),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/services/{service_file}",
+            get(open311::service_definition),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/requests.json",
+            get(open311::requests_json),
+        ),
+        public(
+            Method::POST,
+            "/open311/v2/requests.json",
+            post(open311::create_json),
+        ),
+        public(
+            Method::GET,
+            "/open311/v2/requests.xml",
+            get(open311::requests_xml),
+        ),
+        public(
+            Method::POST,
+            "/open311/v2/requests.xml",
+            post(open311::create_xml),
+        ),
         route(Method::POST, "/logout", post(auth::logout)),
         route(Method::GET, "/", get(pages::home)),
         route(Method::GET, "/org", get(pages::org_index)),
@@ -187,6 +223,23 @@ pub fn route_table() -> Vec<Route> {
             get(ledger_import::error_report),
         ),
         route(Method::GET, "/ledger-files/{sha}", get(ledger_pages::file)),
+        route(Method::GET, "/todo", get(case_pages::todo)),
+        route(Method::GET, "/cases", get(case_pages::cases)),
+        route(Method::GET, "/cases/{id}", get(case_pages::case)),
+        route(Method::POST, "/cases/{id}/act", post(case_pages::act)),
+        route(Method::GET, "/key-persons", get(case_pages::key_persons)),
+        route(
+            Method::POST,
+            "/key-persons/{id}/visits",
+            post(case_pages::record_visit),
+        ),
+        route(Method::GET, "/projects", get(case_pages::projects)),
+        route(Method::GET, "/tasks", get(case_pages::tasks)),
+        route(
+            Method::POST,
+            "/tasks/{id}/progress",
+            post(case_pages::task_progress),
+        ),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),

@@ -86,5 +86,7 @@ pub async fn load(store: &Arc<dyn Store>) -> Result<Vec<Login>> {
             org_name,
         });
     }
+    // Cases are handled by the demo users, so they come after them.
+    crate::demo_cases::load(store, &township).await?;
     Ok(logins)
 }

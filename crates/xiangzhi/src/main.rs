@@ -75,6 +75,26 @@ enum Command {
         #[command(subcommand)]
         command: xiangzhi::cli_ledger::LedgerCommand,
     },
+    /// 事件（矛盾纠纷、信访、12345、环境事件、安全隐患）：登记、办理、列表、化解层级统计
+    Case {
+        #[command(subcommand)]
+        command: xiangzhi::cli_case::CaseCommand,
+    },
+    /// 重点人员：名单、应走访、登记走访
+    KeyPerson {
+        #[command(subcommand)]
+        command: xiangzhi::cli_case::KeyPersonCommand,
+    },
+    /// 重点项目、招商引资、跑项争资
+    Project {
+        #[command(subcommand)]
+        command: xiangzhi::cli_case::ProjectCommand,
+    },
+    /// 督查督办任务：列表、报送进展、完成情况
+    Task {
+        #[command(subcommand)]
+        command: xiangzhi::cli_case::TaskCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
     /// 导入人员、户或企业（CSV/XLSX/XLS，按中文列名匹配；先校验，全部正确才写入）
@@ -263,6 +283,18 @@ async fn run(cli: Cli) -> Result<()> {
                 _ => Some(open_store(url()).await?),
             };
             xiangzhi::cli_ledger::run(command, store.as_ref(), cli.json).await
+        }
+        Command::Case { command } => {
+            xiangzhi::cli_case::run_case(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::KeyPerson { command } => {
+            xiangzhi::cli_case::run_key_person(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Project { command } => {
+            xiangzhi::cli_case::run_project(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Task { command } => {
+            xiangzhi::cli_case::run_task(command, &open_store(url()).await?, cli.json).await
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;

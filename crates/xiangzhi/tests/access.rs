@@ -65,6 +65,13 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/login", Public, Public),
     e("GET", "/api/v1/openapi.json", Public, Public),
     e("GET", "/api/docs", Public, Public),
+    e("GET", "/open311/v2/services.json", Public, Public),
+    e("GET", "/open311/v2/services.xml", Public, Public),
+    e("GET", "/open311/v2/services/{service_file}", Public, Public),
+    e("GET", "/open311/v2/requests.json", Public, Public),
+    e("POST", "/open311/v2/requests.json", Public, Public),
+    e("GET", "/open311/v2/requests.xml", Public, Public),
+    e("POST", "/open311/v2/requests.xml", Public, Public),
     e("POST", "/logout", Logout, Logout),
     e("GET", "/", Scoped, Scoped),
     e("GET", "/org", Scoped, Scoped),
@@ -129,6 +136,15 @@ const EXPECTATIONS: &[Expect] = &[
         NotFound,
     ),
     e("GET", "/ledger-files/{sha}", NotFound, NotFound),
+    e("GET", "/todo", Scoped, Scoped),
+    e("GET", "/cases", Scoped, Scoped),
+    e("GET", "/cases/{id}", NotFound, NotFound),
+    e("POST", "/cases/{id}/act", NotFound, NotFound),
+    e("GET", "/key-persons", Scoped, Scoped),
+    e("POST", "/key-persons/{id}/visits", NotFound, NotFound),
+    e("GET", "/projects", Scoped, Scoped),
+    e("GET", "/tasks", Scoped, Scoped),
+    e("POST", "/tasks/{id}/progress", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -219,8 +235,75 @@ struct Walker {
     /// Ledger entries and attachments outside the scope.
     entry_ids: Vec<i64>,
     file_shas: Vec<String>,
+    /// Cases, key persons and supervised tasks outside the scope.
+    case_ids: Vec<i64>,
+    key_person_ids: Vec<i64>,
+    task_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
+}
+
+/// Demo cases outside `path`: the first and the last of them.
+async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::CaseQuery;
+    let all = app
+        .store
+        .cases(
+            &Scope::all(),
+            &CaseQuery {
+                limit: 5000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let out: Vec<i64> = all
+        .iter()
+        .filter(|c| !c.org_path.as_str().starts_with(path))
+        .map(|c| c.id)
+        .collect();
+    assert!(!out.is_empty(), "the demo has cases outside {path}");
+    vec![out[0], out[out.len() - 1]]
+}
+
+/// Demo key persons outside `path`.
+async fn key_persons_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::KeyPersonQuery;
+    let out: Vec<i64> = app
+        .store
+        .key_persons(&Scope::all(), &KeyPersonQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|k| !k.org_path.as_str().starts_with(path))
+        .map(|k| k.id)
+        .collect();
+    assert!(!out.is_empty(), "the demo has key persons outside {path}");
+    out
+}
+
+/// Demo supervised tasks outside `path` that are still open (a finished one refuses any
+/// report anyway, which would prove nothing about scope).
+async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::case::TaskQuery;
+    let out: Vec<i64> = app
+        .store
+        .tasks(
+            &Scope::all(),
+            &TaskQuery {
+                open_only: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| !t.org_path.as_str().starts_with(path))
+        .map(|t| t.id)
+        .take(3)
+        .collect();
+    assert!(!out.is_empty(), "the demo has open tasks outside {path}");
+    out
 }
 
 /// The concrete requests a route is probed with.
@@ -234,6 +317,12 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.enterprise_ids
     } else if path.starts_with("/ledgers/") {
         &walker.entry_ids
+    } else if path.starts_with("/cases/") {
+        &walker.case_ids
+    } else if path.starts_with("/key-persons/") {
+        &walker.key_person_ids
+    } else if path.starts_with("/tasks/") {
+        &walker.task_ids
     } else {
         &walker.user_ids
     };
@@ -426,6 +515,12 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("org", foreign_org), ("period", LEDGER_PERIOD)]
     } else if url.ends_with("/void") {
         vec![("reason", "越界作废")]
+    } else if url.starts_with("/cases/") && url.ends_with("/act") {
+        vec![("action", "remind")]
+    } else if url.ends_with("/visits") {
+        vec![("note", "越界走访")]
+    } else if url.ends_with("/progress") {
+        vec![("progress", "100"), ("note", "越界报送")]
     } else if url.ends_with("/active") {
         vec![("active", "false")]
     } else if url.ends_with("/password") {
@@ -863,6 +958,9 @@ async fn no_route_reaches_outside_the_scope() {
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
         entry_ids: vec![shetou_entry, tongyuan_entry],
         file_shas: vec![shetou_file.clone(), tongyuan_file.clone()],
+        case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -894,6 +992,9 @@ async fn no_route_reaches_outside_the_scope() {
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         entry_ids: vec![shetou_entry, touchang_entry],
         file_shas: vec![shetou_file.clone(), touchang_file.clone()],
+        case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
+        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
+        task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,
@@ -1029,6 +1130,7 @@ async fn logged_out_every_private_route_redirects_or_401s() {
         let url = path
             .replace("{code}", TOUCHANG)
             .replace("{id}", "1")
+            .replace("{service_file}", "hazard.fire.json")
             .to_string();
         let req = if method == Method::GET {
             c.get(app.url(&url))
