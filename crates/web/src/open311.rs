@@ -312,6 +312,31 @@ pub async fn requests_xml(
     requests(state, Format::Xml, f).await
 }
 
+/// `GET /open311/v2/requests/{id}.json|xml`: the one request, as a list of one (GeoReport v2),
+/// 404 when it is not a public request.
+pub async fn request_by_id(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some((id, format)) = split_format(&file) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "未知的格式，应为 .json 或 .xml",
+        );
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error(format, StatusCode::NOT_FOUND, "没有该诉求");
+    };
+    match state.store.case(&Scope::all(), id).await {
+        Ok(d) if d.case.source == "open311" => respond(
+            format,
+            StatusCode::OK,
+            "service_requests",
+            "request",
+            vec![request_json(&d.case)],
+        ),
+        _ => error(format, StatusCode::NOT_FOUND, "没有该诉求"),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct NewRequest {
     service_code: Option<String>,

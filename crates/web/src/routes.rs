@@ -74,6 +74,11 @@ pub fn route_table() -> Vec<Route> {
         ),
         public(
             Method::GET,
+            "/open311/v2/requests/{request_file}",
+            get(open311::request_by_id),
+        ),
+        public(
+            Method::GET,
             "/open311/v2/requests.xml",
             get(open311::requests_xml),
         ),

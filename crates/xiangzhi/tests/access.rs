@@ -71,6 +71,7 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/open311/v2/requests.json", Public, Public),
     e("POST", "/open311/v2/requests.json", Public, Public),
     e("GET", "/open311/v2/requests.xml", Public, Public),
+    e("GET", "/open311/v2/requests/{request_file}", Public, Public),
     e("POST", "/open311/v2/requests.xml", Public, Public),
     e("POST", "/logout", Logout, Logout),
     e("GET", "/", Scoped, Scoped),
@@ -1125,12 +1126,28 @@ async fn logged_out_every_private_route_redirects_or_401s() {
     let app = spawn_app().await;
     let c = client();
     let pre = app.login_form(&c).await;
+    // A public request to read back through the one-request route.
+    let made: serde_json::Value = c
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&[
+            ("jurisdiction_id", "361002201211001"),
+            ("service_code", "hazard.fire"),
+            ("description", "访问检查"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let request_file = format!("{}.json", made[0]["service_request_id"].as_str().unwrap());
     let mut failures = Vec::new();
     for (method, path, public) in routes() {
         let url = path
             .replace("{code}", TOUCHANG)
             .replace("{id}", "1")
             .replace("{service_file}", "hazard.fire.json")
+            .replace("{request_file}", &request_file)
             .to_string();
         let req = if method == Method::GET {
             c.get(app.url(&url))

@@ -78,6 +78,10 @@ found = g.get_service_requests(service_request_id=rid)
 assert len(found) == 1 and found[0]["status"] == "open", found
 assert found[0]["service_code"] == "incident.straw_burning"
 assert "王明" not in json.dumps(found, ensure_ascii=False), "no requester's name in public lists"
+one = requests.get(root + "/requests/" + rid + ".json")
+assert one.status_code == 200 and one.json()[0]["service_request_id"] == rid, one.text
+assert "王明" not in one.text, "no requester's name in a public request"
+assert requests.get(root + "/requests/999999.json").status_code == 404
 x = gx.get_service_requests(service_request_id=rid)
 x = x if isinstance(x, dict) else x[0]
 assert x["service_request_id"] == rid, x
