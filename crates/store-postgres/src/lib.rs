@@ -56,6 +56,11 @@ impl PgStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (
+            4,
+            "assistance",
+            include_str!("../migrations/0004_assistance.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
@@ -157,6 +162,7 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

@@ -47,6 +47,7 @@ async fn make() -> Option<TestStore> {
 xiangzhi_store::conformance_tests!(make());
 xiangzhi_store::registry_conformance_tests!(make());
 xiangzhi_store::ledger_conformance_tests!(make());
+xiangzhi_store::assistance_conformance_tests!(make());
 
 #[tokio::test]
 async fn personal_data_is_sealed() {

@@ -39,6 +39,11 @@ impl SqliteStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (
+            4,
+            "assistance",
+            include_str!("../migrations/0004_assistance.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
@@ -144,6 +149,7 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

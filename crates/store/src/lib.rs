@@ -4,8 +4,10 @@
 //! scope): scope is enforced here, in the store, so no handler can forget it. Each backend crate
 //! implements [`Store`] and runs the [`conformance`] suite.
 
+pub mod assistance;
 pub mod audit;
 pub mod conformance;
+pub mod conformance_assistance;
 pub mod conformance_ledger;
 pub mod conformance_registry;
 pub mod error;
@@ -16,11 +18,13 @@ pub mod registry;
 mod registry_model;
 pub mod registry_plan;
 pub mod sql;
+pub mod sql_assistance;
 pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
 pub mod vault;
 
+pub use assistance::AssistanceStore;
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
 pub use error::{StoreError, StoreResult};
 pub use ledger::LedgerStore;

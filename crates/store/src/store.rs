@@ -13,7 +13,13 @@ use crate::model::*;
 /// caller cannot even learn that a foreign id exists. Writes take an [`Actor`], check the target
 /// lies in the actor's scope, and append to the audit log in the same transaction.
 #[async_trait]
-pub trait Store: crate::registry::RegistryStore + crate::ledger::LedgerStore + Send + Sync {
+pub trait Store:
+    crate::registry::RegistryStore
+    + crate::ledger::LedgerStore
+    + crate::assistance::AssistanceStore
+    + Send
+    + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
