@@ -13,9 +13,7 @@ use xiangzhi_domain::money::Money;
 use xiangzhi_domain::org::DivisionCode;
 use xiangzhi_exchange::Cell;
 use xiangzhi_exchange::write::XlsxExport;
-use xiangzhi_store::assistance::{
-    BankLine, CheckOptions, Enrollment, EnrollmentQuery, Payroll,
-};
+use xiangzhi_store::assistance::{BankLine, CheckOptions, Enrollment, EnrollmentQuery, Payroll};
 use xiangzhi_store::{Actor, AssistanceStore, NewOrgUnit, Scope, Store};
 
 #[derive(Subcommand)]
@@ -33,6 +31,13 @@ pub enum RosterCommand {
         /// 只列该年申请的
         #[arg(long)]
         year: Option<i32>,
+    },
+    /// 民生保障年度数字（工作总结用），由记录算出
+    Figures {
+        #[arg(long, default_value_t = 2023)]
+        year: i32,
+        #[arg(long, default_value = "361002201")]
+        org: String,
     },
     /// 导出某项目的名单 XLSX（不含身份证号、电话）
     Export {
@@ -128,7 +133,10 @@ async fn roster(
     status: Option<EnrollmentStatus>,
     year: Option<i32>,
 ) -> Result<Vec<Enrollment>> {
-    store.program(program).await.with_context(|| format!("没有代码为“{program}”的救助项目"))?;
+    store
+        .program(program)
+        .await
+        .with_context(|| format!("没有代码为“{program}”的救助项目"))?;
     let org = org.map(|o| code(&o)).transpose()?;
     let mut out = Vec::new();
     let mut after = None;
@@ -166,8 +174,19 @@ pub fn roster_xlsx(rows: &[Enrollment]) -> Result<Vec<u8>> {
     let mut x = XlsxExport::new(
         "名单",
         &[
-            "序号", "项目", "类别", "户号", "姓名（户主）", "人数", "所属单位", "状态", "申请日期",
-            "纳入日期", "下次复核", "退出日期", "退出原因",
+            "序号",
+            "项目",
+            "类别",
+            "户号",
+            "姓名（户主）",
+            "人数",
+            "所属单位",
+            "状态",
+            "申请日期",
+            "纳入日期",
+            "下次复核",
+            "退出日期",
+            "退出原因",
         ],
     )?;
     for (i, e) in rows.iter().enumerate() {
@@ -196,7 +215,15 @@ pub fn roster_xlsx(rows: &[Enrollment]) -> Result<Vec<u8>> {
 pub fn bank_xlsx(payroll: &Payroll, lines: &[BankLine]) -> Result<Vec<u8>> {
     let mut x = XlsxExport::new(
         "代发",
-        &["序号", "姓名", "身份证号", "金额（元）", "村（社区）", "明细编号", "摘要"],
+        &[
+            "序号",
+            "姓名",
+            "身份证号",
+            "金额（元）",
+            "村（社区）",
+            "明细编号",
+            "摘要",
+        ],
     )?;
     let memo = format!("{}{}", payroll.period, payroll.program_name);
     for (i, l) in lines.iter().enumerate() {
@@ -240,6 +267,33 @@ pub async fn roster_cmd(cmd: RosterCommand, store: &Arc<dyn Store>, json: bool) 
                 println!("共 {} 条", rows.len());
             }
         }
+        RosterCommand::Figures { year, org } => {
+            let scope = scope_of(store, Some(&org)).await?;
+            let f = crate::demo_assistance::figures(store, &scope, year).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+            } else {
+                println!(
+                    "{year}年：新增纳入监测户{}户{}人；新增城乡低保{}户{}人；低保边缘家庭{}户{}人；特困人员{}人，护理率{}；临时救助{}户{}人，{}万元；困境儿童{}人（事实无人抚养儿童{}人）；新增办理残疾证{}人；棉被{}张、大衣{}件",
+                    f.monitoring_new_households,
+                    f.monitoring_new_persons,
+                    f.min_living_new_households,
+                    f.min_living_new_persons,
+                    f.near_min_households,
+                    f.near_min_persons,
+                    f.extreme_poverty_persons,
+                    f.care_rate().map_or("—".into(), |r| format!("{r:.0}％")),
+                    f.temporary_relief_households,
+                    f.temporary_relief_persons,
+                    f.temporary_relief_amount.to_wan(3),
+                    f.children,
+                    f.de_facto_orphans,
+                    f.new_disability_certificates,
+                    f.quilts,
+                    f.coats
+                );
+            }
+        }
         RosterCommand::Export {
             program,
             out,
@@ -277,7 +331,11 @@ fn print_payroll(p: &Payroll, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub async fn payroll_cmd(cmd: PayrollCommand, store: Option<&Arc<dyn Store>>, json: bool) -> Result<()> {
+pub async fn payroll_cmd(
+    cmd: PayrollCommand,
+    store: Option<&Arc<dyn Store>>,
+    json: bool,
+) -> Result<()> {
     if let PayrollCommand::Bench { enrollments, file } = cmd {
         return bench(enrollments, file, json).await;
     }
@@ -289,7 +347,9 @@ pub async fn payroll_cmd(cmd: PayrollCommand, store: Option<&Arc<dyn Store>>, js
             org,
             period,
         } => {
-            let p = store.generate_payroll(&actor, &program, &code(&org)?, &period).await?;
+            let p = store
+                .generate_payroll(&actor, &program, &code(&org)?, &period)
+                .await?;
             print_payroll(&p, json)?;
         }
         PayrollCommand::List { program } => {
@@ -345,7 +405,11 @@ pub async fn check_cmd(cmd: CheckCommand, store: &Arc<dyn Store>, json: bool) ->
         println!("核查完成：未发现问题");
     } else {
         for h in &hits {
-            let refs: Vec<String> = h.records.iter().map(|r| format!("{}:{}", r.kind, r.id)).collect();
+            let refs: Vec<String> = h
+                .records
+                .iter()
+                .map(|r| format!("{}:{}", r.kind, r.id))
+                .collect();
             println!("[{}] {}（{}）", h.check.label(), h.message, refs.join(" "));
         }
         println!("核查完成：发现 {} 个问题", hits.len());
@@ -413,13 +477,18 @@ async fn bench(n: u64, db: Option<PathBuf>, json: bool) -> Result<()> {
     }
     let fill = t0.elapsed();
     // A fresh month each run so a reused database can be measured again.
-    let existing = store.payrolls(&Scope::all(), Some("min_living")).await?.len();
+    let existing = store
+        .payrolls(&Scope::all(), Some("min_living"))
+        .await?
+        .len();
     if existing >= 12 {
         bail!("该基准库的12个月发放表都已生成，请换一个 --file");
     }
     let period = format!("2023{:02}", existing + 1);
     let t = Instant::now();
-    let p = store.generate_payroll(&actor, "min_living", &township, &period).await?;
+    let p = store
+        .generate_payroll(&actor, "min_living", &township, &period)
+        .await?;
     let generate = t.elapsed();
     let approver = Actor {
         username: "bench-approver".into(),
@@ -441,7 +510,11 @@ async fn bench(n: u64, db: Option<PathBuf>, json: bool) -> Result<()> {
         );
     } else {
         println!("数据库：{}", path.display());
-        println!("在保户：{} 户（生成用时 {:.1} 秒）", p.lines, fill.as_secs_f64());
+        println!(
+            "在保户：{} 户（生成用时 {:.1} 秒）",
+            p.lines,
+            fill.as_secs_f64()
+        );
         println!(
             "{period} 发放表：合计 {} 元；生成 {:.3} 秒，导出银行文件 {:.3} 秒（{} 行，{} 字节），共 {:.3} 秒",
             p.total,

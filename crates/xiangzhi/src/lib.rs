@@ -4,6 +4,7 @@ pub mod cli_assistance;
 pub mod cli_ledger;
 pub mod cli_registry;
 pub mod demo;
+pub mod demo_assistance;
 pub mod demo_registry;
 pub mod divisions;
 /// Registry import and export live in their own crate so the web can use them too.
