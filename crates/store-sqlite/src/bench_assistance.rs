@@ -47,14 +47,23 @@ impl SqliteStore {
                     let j = person;
                     person += 1;
                     let birth = base + Days::new(j % 25_000);
-                    let id = citizen_id::generate("361002", birth, (j / 25_000) as u16, j % 2 == 0);
+                    let id = citizen_id::generate(
+                        "361002",
+                        birth,
+                        (j / 25_000) as u16,
+                        j.is_multiple_of(2),
+                    );
                     let (code, path) = &villages[(*i as usize) % villages.len()];
                     people.push((
                         j as i64 + 1,
                         format!("测试{j}"),
                         self.vault().lookup(id.as_str()),
                         self.vault().seal(id.as_str()),
-                        if j % 2 == 0 { "male" } else { "female" },
+                        if j.is_multiple_of(2) {
+                            "male"
+                        } else {
+                            "female"
+                        },
                         birth.format("%Y-%m-%d").to_string(),
                         *i as i64 + 1,
                         if m == 0 { "head" } else { "child" },

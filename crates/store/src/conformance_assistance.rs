@@ -48,7 +48,7 @@ fn cid(seq: u16) -> CitizenId {
         "361002",
         NaiveDate::from_ymd_opt(1950 + i32::from(seq % 60), 5, 1 + u32::from(seq % 27)).unwrap(),
         seq,
-        seq % 2 == 0,
+        seq.is_multiple_of(2),
     )
 }
 
