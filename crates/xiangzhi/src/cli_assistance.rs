@@ -432,7 +432,10 @@ async fn bench(n: u64, db: Option<PathBuf>, json: bool) -> Result<()> {
     let store = Arc::new(
         xiangzhi_store_sqlite::SqliteStore::open(
             path.to_str().context("路径含有无法识别的字符")?,
-            Arc::new(xiangzhi_store::Vault::ephemeral()),
+            // A key file beside the database, so a reused benchmark file can still be read.
+            Arc::new(xiangzhi_store::Vault::open_or_create(
+                &path.with_extension("key"),
+            )?),
         )
         .await?,
     );
