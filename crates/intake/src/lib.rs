@@ -7,6 +7,8 @@
 //! server), show [`ImportReport::summary`] as the preview, offer [`error_report`] for download,
 //! and [`template`] for the empty form.
 
+pub mod ledger;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -317,6 +317,267 @@ pub async fn audit(
     Ok(Json(entries.into_iter().map(Into::into).collect()))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct LedgerFieldDto {
+    key: String,
+    label: String,
+    /// text integer decimal date bool choice multi_choice person household enterprise org location attachment
+    #[serde(rename = "type")]
+    kind: String,
+    unit: Option<String>,
+    required: bool,
+    options: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerDto {
+    code: String,
+    name: String,
+    department: String,
+    /// none, day, week, month, quarter, six_month, year
+    period: String,
+    /// grid, village, township
+    level: String,
+    /// none, household, person, enterprise, village
+    roster: String,
+    version: i64,
+    fields: Vec<LedgerFieldDto>,
+}
+
+impl From<xiangzhi_store::ledger::Ledger> for LedgerDto {
+    fn from(l: xiangzhi_store::ledger::Ledger) -> Self {
+        let d = l.definition;
+        LedgerDto {
+            code: l.code,
+            name: d.name,
+            department: d.department,
+            period: d.period,
+            level: d.level.as_str().into(),
+            roster: d.roster.as_str().into(),
+            version: l.version,
+            fields: d
+                .fields
+                .into_iter()
+                .map(|f| LedgerFieldDto {
+                    key: f.key,
+                    label: f.label,
+                    kind: serde_json::to_value(f.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    unit: f.unit,
+                    required: f.required,
+                    options: f.options,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/ledgers", summary = "全部台账及其当前版本的字段",
+    responses((status = 200, description = "台账", body = Vec<LedgerDto>)))]
+pub async fn ledgers(
+    State(state): State<AppState>,
+    ApiUser(_me): ApiUser,
+) -> ApiResult<Vec<LedgerDto>> {
+    Ok(Json(
+        state
+            .store
+            .ledgers()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntryDto {
+    id: i64,
+    version: i64,
+    org_code: String,
+    org_name: String,
+    /// 期间代码（DHIS2 格式），不分期时为空
+    period: String,
+    subject: Option<String>,
+    subject_label: Option<String>,
+    /// 字段代码 → 值（数字、文本、是否、多选数组、地点或附件对象；引用为记录编号）
+    #[schema(value_type = Object)]
+    values: serde_json::Value,
+    filled: bool,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl From<xiangzhi_store::ledger::LedgerEntry> for LedgerEntryDto {
+    fn from(e: xiangzhi_store::ledger::LedgerEntry) -> Self {
+        LedgerEntryDto {
+            id: e.id,
+            version: e.version,
+            org_code: e.org_code.to_string(),
+            org_name: e.org_name,
+            period: e.period,
+            subject: e.subject,
+            subject_label: e.subject_label,
+            values: serde_json::to_value(&e.values).unwrap_or_default(),
+            filled: e.filled,
+            updated_at: e.updated_at,
+            updated_by: e.updated_by,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LedgerEntriesQuery {
+    /// 填报单位或其上级单位的代码
+    org: Option<String>,
+    /// 期间代码，如 2023、202301
+    period: Option<String>,
+    /// 翻页：晚于此编号
+    after: Option<i64>,
+    /// 每页条数（最多 5000，默认 200）
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledgers/{ledger}/entries", summary = "管辖范围内的台账记录（按编号翻页）",
+    params(("ledger" = String, Path, description = "台账代码"), LedgerEntriesQuery),
+    responses((status = 200, description = "记录", body = Vec<LedgerEntryDto>), (status = 404, description = "台账或单位不存在或不在管辖范围内", body = ErrorBody)))]
+pub async fn ledger_entries(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(ledger): Path<String>,
+    Query(q): Query<LedgerEntriesQuery>,
+) -> ApiResult<Vec<LedgerEntryDto>> {
+    let org = q
+        .org
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_code)
+        .transpose()?;
+    let entries = state
+        .store
+        .entries(
+            &me.scope(),
+            &ledger,
+            &xiangzhi_store::ledger::EntryQuery {
+                org,
+                period: q.period.filter(|p| !p.trim().is_empty()),
+                include_void: false,
+                after_id: q.after,
+                limit: q.limit.unwrap_or(200).min(5000),
+            },
+        )
+        .await?;
+    Ok(Json(entries.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldAggDto {
+    count: i64,
+    sum: Option<f64>,
+    avg: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AggRowDto {
+    org_code: Option<String>,
+    org_name: Option<String>,
+    period: Option<String>,
+    entries: i64,
+    #[schema(value_type = Object)]
+    fields: std::collections::BTreeMap<String, FieldAggDto>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AggregateQuery {
+    /// 按此层级的单位分组：province city county township village grid；为空则不按单位分组
+    level: Option<String>,
+    /// 按期间分组：month quarter six_month year；为空则不按期间分组
+    by: Option<String>,
+    /// 期间前缀：2023 汇总 2023 年内的各期
+    period: Option<String>,
+    /// 只汇总此单位（须在管辖范围内）
+    org: Option<String>,
+    /// 要汇总的数值字段，逗号分隔；为空则全部数值字段
+    fields: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledgers/{ledger}/aggregate", summary = "台账汇总：计数、合计、平均、最小、最大，按单位层级和期间分组",
+    params(("ledger" = String, Path, description = "台账代码"), AggregateQuery),
+    responses((status = 200, description = "分组结果", body = Vec<AggRowDto>), (status = 400, description = "参数有误", body = ErrorBody),
+        (status = 404, description = "台账或单位不存在或不在管辖范围内", body = ErrorBody)))]
+pub async fn ledger_aggregate(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(ledger): Path<String>,
+    Query(q): Query<AggregateQuery>,
+) -> ApiResult<Vec<AggRowDto>> {
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let group_level = nonempty(&q.level)
+        .map(|l| {
+            xiangzhi_domain::org::OrgLevel::parse(&l)
+                .ok_or_else(|| AppError::bad(format!("未知的层级“{l}”")))
+        })
+        .transpose()?;
+    let group_period = nonempty(&q.by)
+        .map(|b| {
+            xiangzhi_domain::period::PeriodType::parse(&b)
+                .ok_or_else(|| AppError::bad(format!("未知的期间类型“{b}”")))
+        })
+        .transpose()?;
+    let query = xiangzhi_store::ledger::LedgerQuery {
+        org: nonempty(&q.org).map(|c| parse_code(&c)).transpose()?,
+        period_prefix: nonempty(&q.period),
+        group_level,
+        group_period,
+        fields: nonempty(&q.fields)
+            .map(|f| {
+                f.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        filters: Vec::new(),
+    };
+    let rows = state
+        .store
+        .ledger_aggregate(&me.scope(), &ledger, &query)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AggRowDto {
+                org_code: r.org_code.map(|c| c.to_string()),
+                org_name: r.org_name,
+                period: r.period,
+                entries: r.entries,
+                fields: r
+                    .fields
+                    .into_iter()
+                    .map(|(k, a)| {
+                        let dto = FieldAggDto {
+                            count: a.count,
+                            sum: a.sum,
+                            avg: a.avg(),
+                            min: a.min,
+                            max: a.max,
+                        };
+                        (k, dto)
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -331,7 +592,10 @@ pub async fn audit(
         org_history,
         add_grid,
         users,
-        audit
+        audit,
+        ledgers,
+        ledger_entries,
+        ledger_aggregate
     )
 )]
 pub struct ApiDoc;

@@ -27,43 +27,60 @@ const TTL: Duration = Duration::from_secs(30 * 60);
 /// Errors listed on the page; the XLSX report has them all.
 const SHOWN_ERRORS: usize = 200;
 
-struct Upload {
+struct Upload<K> {
     user_id: i64,
-    kind: intake::Kind,
-    org: DivisionCode,
+    /// What the file is for: the registry kind and unit, a ledger and its unit and period.
+    what: K,
     file_name: String,
     bytes: Vec<u8>,
     at: Instant,
 }
 
-#[derive(Clone, Default)]
-pub struct UploadStash(Arc<Mutex<HashMap<String, Upload>>>);
+/// Uploads between preview and commit, keyed by a random token.
+pub struct UploadStash<K>(Arc<Mutex<HashMap<String, Upload<K>>>>);
 
-impl UploadStash {
-    fn put(&self, u: Upload) -> String {
+impl<K> Clone for UploadStash<K> {
+    fn clone(&self) -> Self {
+        UploadStash(self.0.clone())
+    }
+}
+
+impl<K> Default for UploadStash<K> {
+    fn default() -> Self {
+        UploadStash(Default::default())
+    }
+}
+
+impl<K: Clone> UploadStash<K> {
+    pub(crate) fn put(&self, user_id: i64, what: K, file_name: String, bytes: Vec<u8>) -> String {
         let token = random_token();
         let mut map = self.0.lock().expect("stash lock");
         map.retain(|_, v| v.at.elapsed() < TTL);
-        map.insert(token.clone(), u);
+        map.insert(
+            token.clone(),
+            Upload {
+                user_id,
+                what,
+                file_name,
+                bytes,
+                at: Instant::now(),
+            },
+        );
         token
     }
 
     /// The upload, if it is this user's and still fresh; anyone else's token is "not found".
-    fn get(
-        &self,
-        token: &str,
-        user_id: i64,
-    ) -> AppResult<(intake::Kind, DivisionCode, String, Vec<u8>)> {
+    pub(crate) fn get(&self, token: &str, user_id: i64) -> AppResult<(K, String, Vec<u8>)> {
         let map = self.0.lock().expect("stash lock");
         match map.get(token) {
             Some(u) if u.user_id == user_id && u.at.elapsed() < TTL => {
-                Ok((u.kind, u.org.clone(), u.file_name.clone(), u.bytes.clone()))
+                Ok((u.what.clone(), u.file_name.clone(), u.bytes.clone()))
             }
             _ => Err(AppError::NotFound),
         }
     }
 
-    fn take(&self, token: &str) {
+    pub(crate) fn take(&self, token: &str) {
         self.0.lock().expect("stash lock").remove(token);
     }
 }
@@ -119,7 +136,7 @@ pub async fn template(me: CurrentUser, Path(k): Path<String>) -> AppResult<Respo
     Ok(xlsx(bytes, &format!("{}导入模板.xlsx", k.label())))
 }
 
-fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -221,14 +238,9 @@ pub async fn upload(
         .filter(|(_, b)| !b.is_empty())
         .ok_or_else(|| AppError::bad("请选择要导入的文件"))?;
     let (report, rows) = run(&state, &me, k, &org, &file_name, bytes.clone(), false).await?;
-    let token = state.uploads.put(Upload {
-        user_id: me.user.id,
-        kind: k,
-        org,
-        file_name: file_name.clone(),
-        bytes,
-        at: Instant::now(),
-    });
+    let token = state
+        .uploads
+        .put(me.user.id, (k, org), file_name.clone(), bytes);
     Ok(preview(&me, token, k, file_name, rows, report))
 }
 
@@ -268,7 +280,7 @@ pub async fn commit(
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     me.require(Permission::Write)?;
-    let (k, org, file_name, bytes) = state.uploads.get(&token, me.user.id)?;
+    let ((k, org), file_name, bytes) = state.uploads.get(&token, me.user.id)?;
     let (report, rows) = run(&state, &me, k, &org, &file_name, bytes, true).await?;
     if report.summary.committed {
         state.uploads.take(&token);
@@ -283,7 +295,7 @@ pub async fn error_report(
 ) -> AppResult<Response> {
     me.require(Permission::Write)?;
     let token = token.trim_end_matches(".xlsx").to_string();
-    let (k, org, file_name, bytes) = state.uploads.get(&token, me.user.id)?;
+    let ((k, org), file_name, bytes) = state.uploads.get(&token, me.user.id)?;
     let name = file_name.clone();
     let sheet = tokio::task::spawn_blocking(move || {
         intake::read_sheet(k, &bytes, &name, &Limits::default())

@@ -8,6 +8,8 @@ pub mod api;
 mod auth;
 mod error;
 mod import_pages;
+mod ledger_import;
+mod ledger_pages;
 mod pages;
 pub mod password;
 mod registry_pages;

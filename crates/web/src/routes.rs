@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
-use crate::{api, auth, import_pages, pages, registry_pages, security};
+use crate::{
+    api, auth, import_pages, ledger_import, ledger_pages, pages, registry_pages, security,
+};
 
 pub struct Route {
     pub method: Method,
@@ -122,6 +124,69 @@ pub fn route_table() -> Vec<Route> {
             "/registry/template/{kind}",
             get(import_pages::template),
         ),
+        route(Method::GET, "/ledgers", get(ledger_pages::ledgers)),
+        route(Method::GET, "/ledgers/{ledger}", get(ledger_pages::ledger)),
+        route(
+            Method::GET,
+            "/ledgers/{ledger}/entries",
+            get(ledger_pages::entries),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/entries",
+            post(ledger_pages::create_entry).layer(upload_limit()),
+        ),
+        route(
+            Method::GET,
+            "/ledgers/{ledger}/entries/new",
+            get(ledger_pages::new_entry),
+        ),
+        route(
+            Method::GET,
+            "/ledgers/{ledger}/entries/{id}",
+            get(ledger_pages::entry),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/entries/{id}",
+            post(ledger_pages::update_entry).layer(upload_limit()),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/entries/{id}/void",
+            post(ledger_pages::void_entry),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/submissions",
+            post(ledger_pages::submission),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/roster",
+            post(ledger_pages::roster),
+        ),
+        route(
+            Method::GET,
+            "/ledgers/{ledger}/template",
+            get(ledger_import::template),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/import",
+            post(ledger_import::upload).layer(upload_limit()),
+        ),
+        route(
+            Method::POST,
+            "/ledgers/{ledger}/import/{token}/commit",
+            post(ledger_import::commit),
+        ),
+        route(
+            Method::GET,
+            "/ledgers/{ledger}/import/{token}/errors.xlsx",
+            get(ledger_import::error_report),
+        ),
+        route(Method::GET, "/ledger-files/{sha}", get(ledger_pages::file)),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),
@@ -151,7 +216,23 @@ pub fn route_table() -> Vec<Route> {
         ),
         route(Method::GET, "/api/v1/users", get(api::users)),
         route(Method::GET, "/api/v1/audit", get(api::audit)),
+        route(Method::GET, "/api/v1/ledgers", get(api::ledgers)),
+        route(
+            Method::GET,
+            "/api/v1/ledgers/{ledger}/entries",
+            get(api::ledger_entries),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/ledgers/{ledger}/aggregate",
+            get(api::ledger_aggregate),
+        ),
     ]
+}
+
+/// Uploads (and entry forms, which carry attachments) may be larger than the default body.
+fn upload_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(security::MAX_UPLOAD_BYTES)
 }
 
 pub fn router(state: AppState) -> Router {

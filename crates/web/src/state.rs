@@ -13,7 +13,12 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     /// Uploaded files between preview and commit.
-    pub(crate) uploads: crate::import_pages::UploadStash,
+    pub(crate) uploads: crate::import_pages::UploadStash<(
+        xiangzhi_intake::Kind,
+        xiangzhi_domain::org::DivisionCode,
+    )>,
+    /// Ledger uploads between preview and commit.
+    pub(crate) ledger_uploads: crate::import_pages::UploadStash<crate::ledger_import::LedgerUpload>,
 }
 
 impl AppState {
@@ -22,6 +27,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             uploads: Default::default(),
+            ledger_uploads: Default::default(),
         }
     }
 }

@@ -17,8 +17,13 @@ use crate::ledger_excel;
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
-    /// 按 TOML 文件定义台账（已有则在定义变化时生成新版本）
-    Define { file: PathBuf },
+    /// 按 TOML 文件定义台账（已有则在定义变化时生成新版本）；--builtin 用内置台账（代码或 all）
+    Define {
+        #[arg(required_unless_present = "builtin")]
+        file: Option<PathBuf>,
+        #[arg(long, conflicts_with = "file")]
+        builtin: Option<String>,
+    },
     /// 列出台账
     List,
     /// 生成某单位某期间的填报模板 XLSX（含已有行和名册行）
@@ -90,29 +95,46 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
     let actor = Actor::system("cli");
     let scope = Scope::all();
     match cmd {
-        LedgerCommand::Define { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("读取 {}", file.display()))?;
-            let def = LedgerDefinition::from_toml(&text)?;
-            let (l, o) = store.define_ledger(&actor, &def).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"code": l.code, "version": l.version, "outcome": o})
-                );
-            } else {
-                let what = match o {
-                    xiangzhi_store::ledger::DefineOutcome::Created => "已创建",
-                    xiangzhi_store::ledger::DefineOutcome::NewVersion => "已生成新版本",
-                    xiangzhi_store::ledger::DefineOutcome::Unchanged => "定义未变化",
-                };
-                println!(
-                    "{}（{}）{what}：第{}版，{}个字段",
-                    def.name,
-                    l.code,
-                    l.version,
-                    def.fields.len()
-                );
+        LedgerCommand::Define { file, builtin } => {
+            let defs = match (file, builtin.as_deref()) {
+                (Some(file), _) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("读取 {}", file.display()))?;
+                    vec![LedgerDefinition::from_toml(&text)?]
+                }
+                (None, Some("all")) => crate::ledger_pack::definitions()?,
+                (None, Some(code)) => {
+                    vec![crate::ledger_pack::definition(code).with_context(|| {
+                        let codes: Vec<&str> = crate::ledger_pack::BUILTIN
+                            .iter()
+                            .map(|(c, _)| *c)
+                            .collect();
+                        format!("没有内置台账“{code}”；可用：{}", codes.join("、"))
+                    })??]
+                }
+                (None, None) => bail!("请给出 TOML 文件或 --builtin"),
+            };
+            for def in defs {
+                let (l, o) = store.define_ledger(&actor, &def).await?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"code": l.code, "version": l.version, "outcome": o})
+                    );
+                } else {
+                    let what = match o {
+                        xiangzhi_store::ledger::DefineOutcome::Created => "已创建",
+                        xiangzhi_store::ledger::DefineOutcome::NewVersion => "已生成新版本",
+                        xiangzhi_store::ledger::DefineOutcome::Unchanged => "定义未变化",
+                    };
+                    println!(
+                        "{}（{}）{what}：第{}版，{}个字段",
+                        def.name,
+                        l.code,
+                        l.version,
+                        def.fields.len()
+                    );
+                }
             }
         }
         LedgerCommand::List => {
@@ -169,7 +191,8 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("upload.xlsx");
-            let up = ledger_excel::parse_upload(&l, &bytes, name, org.as_ref(), &period)?;
+            let mut up = ledger_excel::parse_upload(&l, &bytes, name, org.as_ref(), &period)?;
+            ledger_excel::resolve_references(store.as_ref(), &actor.scope, &mut up).await?;
             let mut problems = up.errors.clone();
             let out = store
                 .import_entries(&actor, &ledger, &up.rows, dry_run || !problems.is_empty())

@@ -5,11 +5,14 @@ pub mod cli_ledger;
 pub mod cli_registry;
 pub mod demo;
 pub mod demo_assistance;
+pub mod demo_ledgers;
 pub mod demo_registry;
 pub mod divisions;
+pub mod ledger_pack;
 /// Registry import and export live in their own crate so the web can use them too.
 pub use xiangzhi_intake as import;
-pub mod ledger_excel;
+/// A ledger's spreadsheet round trip, shared with the web like the registry import.
+pub use xiangzhi_intake::ledger as ledger_excel;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

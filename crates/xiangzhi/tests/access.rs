@@ -99,6 +99,36 @@ const EXPECTATIONS: &[Expect] = &[
         NotFound,
     ),
     e("GET", "/registry/template/{kind}", Scoped, Scoped),
+    e("GET", "/ledgers", Scoped, Scoped),
+    e("GET", "/ledgers/{ledger}", Scoped, Scoped),
+    e("GET", "/ledgers/{ledger}/entries", Scoped, Scoped),
+    e("POST", "/ledgers/{ledger}/entries", NotFound, NotFound),
+    e("GET", "/ledgers/{ledger}/entries/new", Scoped, Scoped),
+    e("GET", "/ledgers/{ledger}/entries/{id}", NotFound, NotFound),
+    e("POST", "/ledgers/{ledger}/entries/{id}", NotFound, NotFound),
+    e(
+        "POST",
+        "/ledgers/{ledger}/entries/{id}/void",
+        NotFound,
+        NotFound,
+    ),
+    e("POST", "/ledgers/{ledger}/submissions", NotFound, NotFound),
+    e("POST", "/ledgers/{ledger}/roster", NotFound, NotFound),
+    e("GET", "/ledgers/{ledger}/template", Scoped, Scoped),
+    e("POST", "/ledgers/{ledger}/import", NotFound, NotFound),
+    e(
+        "POST",
+        "/ledgers/{ledger}/import/{token}/commit",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "GET",
+        "/ledgers/{ledger}/import/{token}/errors.xlsx",
+        NotFound,
+        NotFound,
+    ),
+    e("GET", "/ledger-files/{sha}", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -112,7 +142,14 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/api/v1/org/{code}/grids", NotFound, NotFound),
     e("GET", "/api/v1/users", Forbidden, Scoped),
     e("GET", "/api/v1/audit", Forbidden, Scoped),
+    e("GET", "/api/v1/ledgers", Scoped, Scoped),
+    e("GET", "/api/v1/ledgers/{ledger}/entries", Scoped, Scoped),
+    e("GET", "/api/v1/ledgers/{ledger}/aggregate", Scoped, Scoped),
 ];
+
+/// The ledger the walk probes: monthly, filled by villages, one row per village.
+const LEDGER: &str = "anti_fraud";
+const LEDGER_PERIOD: &str = "202301";
 
 fn expectation(method: &Method, path: &str) -> Option<&'static Expect> {
     EXPECTATIONS
@@ -179,6 +216,9 @@ struct Walker {
     person_ids: Vec<i64>,
     household_ids: Vec<i64>,
     enterprise_ids: Vec<i64>,
+    /// Ledger entries and attachments outside the scope.
+    entry_ids: Vec<i64>,
+    file_shas: Vec<String>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
 }
@@ -192,6 +232,8 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.household_ids
     } else if path.starts_with("/enterprises/") {
         &walker.enterprise_ids
+    } else if path.starts_with("/ledgers/") {
+        &walker.entry_ids
     } else {
         &walker.user_ids
     };
@@ -205,6 +247,8 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         ("{id}", &ids),
         ("{token}", &tokens),
         ("{kind}", &kinds),
+        ("{ledger}", &vec![LEDGER.to_string()]),
+        ("{sha}", &walker.file_shas),
     ] {
         out = out
             .iter()
@@ -244,6 +288,18 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
             }
             for c in &walker.codes {
                 with_queries.push(format!("{p}?org={c}"));
+            }
+        }
+        let ledger_lists = [
+            format!("/ledgers/{LEDGER}/entries"),
+            format!("/ledgers/{LEDGER}/entries/new"),
+            format!("/ledgers/{LEDGER}/template"),
+            format!("/api/v1/ledgers/{LEDGER}/entries"),
+            format!("/api/v1/ledgers/{LEDGER}/aggregate"),
+        ];
+        if *method == Method::GET && ledger_lists.contains(&p) {
+            for c in &walker.codes {
+                with_queries.push(format!("{p}?org={c}&period={LEDGER_PERIOD}"));
             }
         }
         if matches!(p.as_str(), "/audit" | "/api/v1/audit") {
@@ -296,6 +352,29 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             );
         return c.request(method.clone(), full).multipart(form);
     }
+    let ledger_form = url.starts_with("/ledgers/")
+        && (url.ends_with("/entries") || url.ends_with("/import") || {
+            // an entry itself: /ledgers/{ledger}/entries/{id}
+            let parts: Vec<&str> = url.split('/').collect();
+            parts.len() == 5 && parts[3] == "entries"
+        });
+    if ledger_form {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("org", foreign_org.to_string())
+            .text("period", LEDGER_PERIOD)
+            .text("f_sessions", "3")
+            .text("f_people", "90")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    format!("单位代码,期间,宣传场次（场）\n{foreign_org},{LEDGER_PERIOD},3\n")
+                        .into_bytes(),
+                )
+                .file_name("越界.csv"),
+            );
+        return c.request(method.clone(), full).multipart(form);
+    }
     if url.starts_with("/api/") {
         return c
             .request(method.clone(), full)
@@ -337,6 +416,16 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("citizen_id", VALID_ID),
             ("relation", "child"),
         ]
+    } else if url.ends_with("/submissions") {
+        vec![
+            ("org", foreign_org),
+            ("period", LEDGER_PERIOD),
+            ("action", "submit"),
+        ]
+    } else if url.ends_with("/roster") {
+        vec![("org", foreign_org), ("period", LEDGER_PERIOD)]
+    } else if url.ends_with("/void") {
+        vec![("reason", "越界作废")]
     } else if url.ends_with("/active") {
         vec![("active", "false")]
     } else if url.ends_with("/password") {
@@ -625,6 +714,66 @@ async fn add_registry(
     (p.id, h.id, e.id)
 }
 
+/// A ledger entry of `village` for the probed period (the demo's, or a new one) and an
+/// attachment stored by a cadre of that village.
+async fn add_ledger_records(app: &TestApp, village: &str) -> (i64, String) {
+    use xiangzhi_domain::ledger::FieldValue;
+    use xiangzhi_store::ledger::{EntryInput, EntryQuery};
+    let all = Scope::all();
+    let org = DivisionCode::parse(village).unwrap();
+    let unit = app.store.org_unit(&all, &org).await.unwrap();
+    let q = EntryQuery {
+        org: Some(org.clone()),
+        period: Some(LEDGER_PERIOD.into()),
+        limit: 1,
+        ..Default::default()
+    };
+    let existing = app.store.entries(&all, LEDGER, &q).await.unwrap();
+    let id = match existing.first() {
+        Some(e) => e.id,
+        None => {
+            let values = [("sessions", 2), ("people", 80)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), FieldValue::Int(v)))
+                .collect();
+            app.store
+                .save_entry(
+                    &Actor::system("test"),
+                    LEDGER,
+                    EntryInput {
+                        id: None,
+                        org_code: org.clone(),
+                        period: LEDGER_PERIOD.into(),
+                        subject: Some(format!("village:{village}")),
+                        subject_label: Some(unit.name.clone()),
+                        values,
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let cadre = Actor {
+        user_id: None,
+        username: format!("cadre-{village}"),
+        role: Some(Role::VillageCadre),
+        ip: None,
+        scope: Scope::new(unit.path.clone()),
+    };
+    let sha = app
+        .store
+        .put_ledger_file(
+            &cadre,
+            "照片.png",
+            "image/png",
+            format!("{village} 的照片").as_bytes(),
+        )
+        .await
+        .unwrap();
+    (id, sha)
+}
+
 /// The foreign records the walk must leave untouched.
 async fn snapshot(app: &TestApp) -> Vec<String> {
     let all = Scope::all();
@@ -641,6 +790,35 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
     for u in app.store.list_users(&all).await.unwrap() {
         s.push(format!("{} {} {}", u.id, u.username, u.active));
     }
+    for e in app
+        .store
+        .entries(
+            &all,
+            LEDGER,
+            &xiangzhi_store::ledger::EntryQuery {
+                limit: 5000,
+                include_void: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    {
+        s.push(format!(
+            "{} {} {:?} {}",
+            e.id, e.void, e.values, e.updated_at
+        ));
+    }
+    s.push(format!(
+        "{:?}",
+        app.store
+            .submission_grid(&all, LEDGER, &[LEDGER_PERIOD.to_string()])
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| (c.org_code.to_string(), c.status, c.entries))
+            .collect::<Vec<_>>()
+    ));
     s
 }
 
@@ -657,6 +835,10 @@ async fn no_route_reaches_outside_the_scope() {
     let shetou_rec = add_registry(&app, SHETOU, "舍头测试户", "舍头甲某", 1).await;
     let tongyuan_rec = add_registry(&app, TONGYUAN_VILLAGE, "桐源测试户", "桐源乙某", 2).await;
     let touchang_rec = add_registry(&app, TOUCHANG, "头昌测试户", "头昌丙某", 3).await;
+
+    let (shetou_entry, shetou_file) = add_ledger_records(&app, SHETOU).await;
+    let (tongyuan_entry, tongyuan_file) = add_ledger_records(&app, TONGYUAN_VILLAGE).await;
+    let (touchang_entry, touchang_file) = add_ledger_records(&app, TOUCHANG).await;
 
     let before = snapshot(&app).await;
 
@@ -679,6 +861,8 @@ async fn no_route_reaches_outside_the_scope() {
         person_ids: vec![shetou_rec.0, tongyuan_rec.0],
         household_ids: vec![shetou_rec.1, tongyuan_rec.1],
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
+        entry_ids: vec![shetou_entry, tongyuan_entry],
+        file_shas: vec![shetou_file.clone(), tongyuan_file.clone()],
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -708,6 +892,8 @@ async fn no_route_reaches_outside_the_scope() {
         person_ids: vec![shetou_rec.0, touchang_rec.0],
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
+        entry_ids: vec![shetou_entry, touchang_entry],
+        file_shas: vec![shetou_file.clone(), touchang_file.clone()],
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,

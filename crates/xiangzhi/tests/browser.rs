@@ -360,3 +360,237 @@ async fn scenario(client: &Client, app: &TestApp) -> Result<()> {
     ensure!(h1 == "第一网格", "grid worker's home heading is {h1:?}");
     Ok(())
 }
+
+/// A ledger nobody wrote code for, defined from TOML text as `ledger define` would.
+const WELL: &str = r#"
+code = "well_check"
+name = "山塘巡查台账"
+department = "应急办"
+period = "month"
+level = "village"
+
+[[fields]]
+key = "pond"
+label = "山塘名称"
+type = "text"
+required = true
+
+[[fields]]
+key = "checked_on"
+label = "巡查日期"
+type = "date"
+required = true
+
+[[fields]]
+key = "water_level"
+label = "水位"
+type = "decimal"
+unit = "米"
+min = 0
+
+[[fields]]
+key = "safe"
+label = "运行安全"
+type = "bool"
+
+[[fields]]
+key = "kinds"
+label = "隐患类型"
+type = "multi_choice"
+options = ["渗漏", "裂缝"]
+"#;
+
+#[tokio::test]
+async fn fill_and_import_a_ledger_defined_from_toml_on_a_phone() {
+    let Some((driver_bin, chromium)) = browser_programs() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let def = xiangzhi_domain::ledger::LedgerDefinition::from_toml(WELL).expect("valid TOML");
+    xiangzhi_store::LedgerStore::define_ledger(
+        app.store.as_ref(),
+        &xiangzhi_store::Actor::system("test"),
+        &def,
+    )
+    .await
+    .expect("defined");
+    let driver = Chromedriver::start(&driver_bin).expect("chromedriver starts");
+    let profile = TempDir::new("xiangzhi-chromium-profile");
+    let client = connect(&driver, &chromium, profile.path())
+        .await
+        .expect("a Chromium session");
+    let files = TempDir::new("xiangzhi-ledger-upload");
+    let outcome = ledger_scenario(&client, &app, files.path()).await;
+    let diagnostics = if outcome.is_err() {
+        let url = client.current_url().await.map(|u| u.to_string());
+        let source = client.source().await.unwrap_or_default();
+        format!(
+            "\nat {url:?}\n{}",
+            source.chars().take(3000).collect::<String>()
+        )
+    } else {
+        String::new()
+    };
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!("browser ledger scenario failed: {e:#}{diagnostics}");
+    }
+}
+
+async fn no_sideways_scroll(client: &Client, what: &str) -> Result<()> {
+    let width = client
+        .execute("return window.innerWidth;", vec![])
+        .await?
+        .as_f64()
+        .context("innerWidth")?;
+    let scroll = client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await?
+        .as_f64()
+        .context("scrollWidth")?;
+    ensure!(scroll <= width + 0.5, "{what} scrolls sideways on a phone");
+    Ok(())
+}
+
+async fn ledger_scenario(client: &Client, app: &TestApp, dir: &Path) -> Result<()> {
+    client.set_window_size(390, 844).await?;
+    log_in(client, app, "cadre").await?;
+    client
+        .find(Locator::LinkText("台账"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(client, app, "/ledgers").await?;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("山塘巡查台账"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(client, app, "/ledgers/well_check").await?;
+    client
+        .goto(&app.url("/ledgers/well_check/entries?period=202405"))
+        .await?;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("a[href^='/ledgers/well_check/entries/new']"))
+        .await?
+        .click()
+        .await?;
+    let pond = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("input[name=f_pond]"))
+        .await?;
+    no_sideways_scroll(client, "the entry form").await?;
+    pond.send_keys("东风塘").await?;
+    client
+        .execute(
+            "document.querySelector('input[name=f_checked_on]').value = '2024-05-06';",
+            vec![],
+        )
+        .await?;
+    client
+        .find(Locator::Css("input[name=f_water_level]"))
+        .await?
+        .send_keys("很高")
+        .await?;
+    client
+        .find(Locator::Css("input[name=f_kinds][value='渗漏']"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("form.entry button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    // The message beside the field; what was typed is still there.
+    let err = text_of(client, "#error-water_level").await?;
+    ensure!(err.contains("不是数字"), "error beside 水位: {err:?}");
+    let kept = client
+        .find(Locator::Css("input[name=f_pond]"))
+        .await?
+        .prop("value")
+        .await?;
+    ensure!(kept.as_deref() == Some("东风塘"), "pond kept: {kept:?}");
+    ensure!(
+        client
+            .find(Locator::Css("input[name=f_kinds][value='渗漏']"))
+            .await?
+            .prop("checked")
+            .await?
+            .as_deref()
+            == Some("true"),
+        "the ticked option stays ticked"
+    );
+    let level = client
+        .find(Locator::Css("input[name=f_water_level]"))
+        .await?;
+    level.clear().await?;
+    level.send_keys("3.5").await?;
+    client
+        .find(Locator::Css("form.entry button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let notice = text_of(client, ".notice").await?;
+    ensure!(notice == "已保存", "notice is {notice:?}");
+    let rows = text_of(client, "#entries tbody").await?;
+    ensure!(
+        rows.contains("东风塘") && rows.contains("3.5米"),
+        "{rows:?}"
+    );
+    no_sideways_scroll(client, "the entry list").await?;
+
+    // Upload a filled sheet with the ledger's own headers: preview, then commit.
+    let file = dir.join("山塘巡查.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "单位代码,期间,山塘名称,巡查日期,水位（米）,运行安全\n{TOUCHANG},202405,红旗塘,2024-05-08,2.1,是\n"
+        ),
+    )?;
+    client
+        .find(Locator::Css("details.card summary"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("input[type=file][name=file]"))
+        .await?
+        .send_keys(&file.to_string_lossy())
+        .await?;
+    client
+        .find(Locator::Css("form[action$='/import'] button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let summary = text_of(client, "#summary").await?;
+    ensure!(
+        summary.contains("新增 1") || summary.contains("新增\t1") || summary.contains("新增\n1"),
+        "preview: {summary:?}"
+    );
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("form[action$='/commit'] button"))
+        .await?
+        .click()
+        .await?;
+    let done = text_of(client, ".notice").await?;
+    ensure!(done == "已全部写入。", "after commit: {done:?}");
+
+    // Queryable: the aggregate API adds both.
+    client
+        .goto(&app.url("/api/v1/ledgers/well_check/aggregate?level=village&period=2024"))
+        .await?;
+    let json = text_of(client, "body").await?;
+    let rows: serde_json::Value = serde_json::from_str(&json).context("aggregate JSON")?;
+    ensure!(rows[0]["entries"] == 2, "{rows}");
+    ensure!(rows[0]["fields"]["water_level"]["sum"] == 5.6, "{rows}");
+    Ok(())
+}

@@ -182,3 +182,124 @@ async fn template_round_trip_through_libreoffice() {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].org_code.as_str(), "361002201208");
 }
+
+const VISITS: &str = r#"
+code = "visit_test"
+name = "入户走访台账"
+department = "民政办"
+period = "month"
+level = "village"
+
+[[fields]]
+key = "person"
+label = "走访对象"
+type = "person"
+required = true
+
+[[fields]]
+key = "household"
+label = "所在户"
+type = "household"
+"#;
+
+/// A clerk fills a reference column with what is on paper (身份证号, 户号), not the system id;
+/// keys outside the uploader's village read as unknown, so an upload cannot probe elsewhere.
+#[tokio::test]
+async fn reference_columns_take_citizen_ids_and_household_numbers_within_scope() {
+    use xiangzhi_domain::citizen_id::generate;
+    use xiangzhi_store::registry::{NewHousehold, NewPerson};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = xiangzhi::open_store(
+        dir.path().join("x.db").to_str().unwrap(),
+        Some(&dir.path().join("key")),
+    )
+    .await
+    .unwrap();
+    let t: &TestStore = &store;
+    seeded(t).await;
+    let system = xiangzhi_store::Actor::system("test");
+    store
+        .define_ledger(&system, &LedgerDefinition::from_toml(VISITS).unwrap())
+        .await
+        .unwrap();
+    let birth = chrono::NaiveDate::from_ymd_opt(1960, 3, 1).unwrap();
+    let make = |village: &'static str, seq: u16, no: &'static str| {
+        let store = store.clone();
+        let system = system.clone();
+        async move {
+            let h = store
+                .create_household(
+                    &system,
+                    NewHousehold {
+                        household_no: no.into(),
+                        address: "测试地址".into(),
+                        org_code: DivisionCode::parse(village).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+            let id = generate("361002", birth, seq, true);
+            let p = store
+                .create_person(
+                    &system,
+                    NewPerson {
+                        name: "走访对象".into(),
+                        citizen_id: id.clone(),
+                        phone: None,
+                        household_id: Some(h.id),
+                        relation: None,
+                        org_code: None,
+                        tags: Vec::new(),
+                    },
+                )
+                .await
+                .unwrap();
+            (p.id, h.id, id.as_str().to_string())
+        }
+    };
+    let (mine_p, mine_h, mine_id) = make("361002201211", 11, "3610022012110099").await;
+    let (_, _, other_id) = make("361002201208", 12, "3610022012080099").await;
+
+    let csv = format!(
+        "单位代码,期间,走访对象,所在户\n\
+         361002201211,202303,{mine_id},3610022012110099\n\
+         361002201211,202303,{other_id},\n\
+         361002201211,202303,{mine_p},{mine_h}\n\
+         361002201211,202303,11010519491231002X,3610022012080099\n"
+    );
+    let ledger = store.ledger("visit_test").await.unwrap();
+    let mut up =
+        ledger_excel::parse_upload(&ledger, csv.as_bytes(), "visits.csv", None, "").unwrap();
+    assert!(up.errors.is_empty(), "{:?}", up.errors);
+    assert_eq!(up.rows.len(), 4);
+    let cadre = actor_at(t, "361002201211", Role::VillageCadre).await;
+    ledger_excel::resolve_references(store.as_ref(), &cadre.scope, &mut up)
+        .await
+        .unwrap();
+
+    // rows 2 and 4 resolve (by ID and 户号, and by system id); 3 and 5 name other villages' keys
+    let lines: Vec<usize> = up.rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![2, 4]);
+    for r in &up.rows {
+        assert_eq!(r.entry.values["person"].as_f64(), Some(mine_p as f64));
+        assert_eq!(r.entry.values["household"].as_f64(), Some(mine_h as f64));
+    }
+    let bad: Vec<(usize, &str)> = up
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column.as_str()))
+        .collect();
+    assert_eq!(bad, vec![(3, "走访对象"), (5, "走访对象"), (5, "所在户")]);
+    assert!(
+        up.errors.iter().all(|e| !e.reason.contains(&other_id)),
+        "an error never echoes a full ID: {:?}",
+        up.errors
+    );
+
+    let out = store
+        .import_entries(&cadre, "visit_test", &up.rows, false)
+        .await
+        .unwrap();
+    assert!(out.committed && out.new == 2, "{out:?}");
+}

@@ -2,11 +2,17 @@
 //! pre-filled roster rows, locked system columns), upload parsing into import rows with
 //! row-level Chinese errors, and export.
 
-use xiangzhi_domain::ledger::{FieldDef, FieldType, LedgerDefinition, Values, parse_input};
+use xiangzhi_domain::citizen_id::CitizenId;
+use xiangzhi_domain::ledger::{
+    FieldDef, FieldType, FieldValue, LedgerDefinition, Values, parse_input,
+};
 use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_exchange::convert;
 use xiangzhi_exchange::write::{TemplateColumn, TemplateSpec, XlsxExport, template_xlsx};
 use xiangzhi_exchange::{Cell, ColumnSpec, Limits, ReadError, RowError, Sheet, read_table_with};
 use xiangzhi_store::ledger::{EntryImportRow, EntryInput, Ledger, LedgerEntry};
+use xiangzhi_store::registry::{EnterpriseQuery, IdOwner, RegistryStore};
+use xiangzhi_store::{Scope, StoreError};
 
 pub const COL_ID: &str = "记录编号";
 pub const COL_ORG: &str = "单位代码";
@@ -59,8 +65,15 @@ fn field_column(f: &FieldDef) -> TemplateColumn {
     if f.kind == FieldType::MultiChoice {
         note.push_str(&format!("，可多选，用“、”分隔：{}", f.options.join("、")));
     }
-    if f.kind.is_reference() {
-        note.push_str("，填系统编号");
+    match f.kind {
+        FieldType::Person => note.push_str("，填身份证号（或系统编号）"),
+        FieldType::Household => note.push_str("，填户号（或系统编号）"),
+        FieldType::Enterprise => note.push_str("，填统一社会信用代码（或系统编号）"),
+        k if k.is_reference() => note.push_str("，填系统编号"),
+        _ => {}
+    }
+    if f.kind == FieldType::Attachment {
+        note.push_str("，只能在网页上传，此列仅供查看");
     }
     if let Some(h) = &f.help {
         note.push_str(&format!("；{h}"));
@@ -166,6 +179,26 @@ pub struct Upload {
     pub sheet: Sheet,
     pub rows: Vec<EntryImportRow>,
     pub errors: Vec<RowError>,
+    /// Reference cells written as the clerk knows them (身份证号, 户号, 信用代码), to be turned
+    /// into record ids by [`resolve_references`] before the rows are imported.
+    pub lookups: Vec<RefLookup>,
+}
+
+/// One reference cell still to resolve against the registry.
+#[derive(Debug, Clone)]
+pub struct RefLookup {
+    pub line: usize,
+    pub column: String,
+    pub field: String,
+    pub kind: FieldType,
+    pub text: String,
+}
+
+/// A system id is a short number; anything else in a reference column is a natural key.
+fn system_id(s: &str) -> Option<i64> {
+    (s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 /// Reads an uploaded file for `ledger`; a row without unit or period takes the defaults.
@@ -180,6 +213,7 @@ pub fn parse_upload(
     let sheet = read_table_with(bytes, file_name, &specs(def), &Limits::default())?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut lookups = Vec::new();
     for row in &sheet.rows {
         let text = |name: &str| cell_text(sheet.field(row, name).cell).trim().to_string();
         let mut bad = false;
@@ -221,19 +255,32 @@ pub fn parse_upload(
         };
         let subject = Some(text(COL_SUBJECT)).filter(|s| !s.is_empty());
         let mut values = Values::new();
+        let mut row_lookups = Vec::new();
         for f in &def.fields {
             let field = sheet.field(row, &f.header());
             let raw = cell_text(field.cell);
             let parsed = match f.kind {
                 FieldType::Person | FieldType::Household | FieldType::Enterprise => {
-                    match raw.trim() {
-                        "" => Ok(None),
-                        s => s
-                            .parse::<i64>()
-                            .map(|i| Some(xiangzhi_domain::ledger::FieldValue::Int(i)))
-                            .map_err(|_| format!("“{s}”不是系统编号")),
+                    match field.parse(convert::id_text) {
+                        Err(e) => Err(e.reason),
+                        Ok(None) => Ok(None),
+                        Ok(Some(s)) => match system_id(&s) {
+                            Some(i) => Ok(Some(FieldValue::Int(i))),
+                            None => {
+                                row_lookups.push(RefLookup {
+                                    line: row.line,
+                                    column: field.column.clone(),
+                                    field: f.key.clone(),
+                                    kind: f.kind,
+                                    text: s,
+                                });
+                                Ok(None)
+                            }
+                        },
                     }
                 }
+                // Files travel only through the web form; the column just names them.
+                FieldType::Attachment => Ok(None),
                 _ => parse_input(f, &raw),
             };
             match parsed {
@@ -248,13 +295,16 @@ pub fn parse_upload(
             }
         }
         // A pre-filled roster row left empty is not an entry.
-        if values.is_empty() && id.is_none() && subject.is_none() {
-            continue;
-        }
-        if values.is_empty() && subject.is_some() {
-            continue;
+        if row_lookups.is_empty() {
+            if values.is_empty() && id.is_none() && subject.is_none() {
+                continue;
+            }
+            if values.is_empty() && subject.is_some() {
+                continue;
+            }
         }
         if !bad {
+            lookups.extend(row_lookups);
             rows.push(EntryImportRow {
                 line: row.line,
                 entry: EntryInput {
@@ -272,6 +322,76 @@ pub fn parse_upload(
         sheet,
         rows,
         errors,
+        lookups,
+    })
+}
+
+/// Turns the natural keys of [`Upload::lookups`] into record ids, within `scope` only: a key
+/// outside it is reported like a key that does not exist, so an upload cannot probe other
+/// villages. A row with an unresolved key is dropped and its problem added to `errors`.
+pub async fn resolve_references<S: RegistryStore + ?Sized>(
+    store: &S,
+    scope: &Scope,
+    up: &mut Upload,
+) -> Result<(), StoreError> {
+    let mut failed = std::collections::BTreeSet::new();
+    for l in std::mem::take(&mut up.lookups) {
+        match resolve_one(store, scope, &l).await? {
+            Ok(id) => {
+                if let Some(r) = up.rows.iter_mut().find(|r| r.line == l.line) {
+                    r.entry.values.insert(l.field.clone(), FieldValue::Int(id));
+                }
+            }
+            Err(reason) => {
+                up.errors
+                    .push(RowError::new(l.line, l.column.clone(), reason));
+                failed.insert(l.line);
+            }
+        }
+    }
+    up.rows.retain(|r| !failed.contains(&r.line));
+    up.errors.sort_by_key(|e| e.line);
+    Ok(())
+}
+
+async fn resolve_one<S: RegistryStore + ?Sized>(
+    store: &S,
+    scope: &Scope,
+    l: &RefLookup,
+) -> Result<Result<i64, String>, StoreError> {
+    Ok(match l.kind {
+        FieldType::Person => match CitizenId::parse(&l.text) {
+            Err(e) => Err(format!("不是有效的身份证号：{e}")),
+            Ok(id) => match store.citizen_id_owner(scope, &id).await? {
+                IdOwner::InScope { person_id, .. } => Ok(person_id),
+                IdOwner::Elsewhere | IdOwner::Nobody => {
+                    Err(format!("本辖区没有身份证号为 {} 的人员", id.masked()))
+                }
+            },
+        },
+        FieldType::Household => match store.household_by_no(scope, &l.text).await {
+            Ok(h) => Ok(h.id),
+            Err(StoreError::NotFound) => Err(format!("本辖区没有户号为“{}”的户", l.text)),
+            Err(e) => return Err(e),
+        },
+        FieldType::Enterprise => {
+            let code = l.text.to_uppercase();
+            let found = store
+                .enterprise_search(
+                    scope,
+                    &EnterpriseQuery {
+                        q: Some(code.clone()),
+                        limit: 20,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            match found.iter().find(|e| e.credit_code == code) {
+                Some(e) => Ok(e.id),
+                None => Err(format!("本辖区没有统一社会信用代码为“{code}”的企业")),
+            }
+        }
+        _ => Err("不是可引用的字段".to_string()),
     })
 }
 
