@@ -68,6 +68,11 @@ impl PgStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (
+            4,
+            "assistance",
+            include_str!("../migrations/0004_assistance.sql"),
+        ),
         (5, "cases", include_str!("../migrations/0005_cases.sql")),
     ];
 
@@ -171,6 +176,7 @@ impl PgStore {
 }
 
 xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
+xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

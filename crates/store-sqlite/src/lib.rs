@@ -17,6 +17,7 @@ use std::sync::Arc;
 use xiangzhi_store::{StoreError, StoreResult, Vault};
 
 mod bench;
+mod bench_assistance;
 
 pub struct SqliteStore {
     read: SqlitePool,
@@ -39,6 +40,11 @@ impl SqliteStore {
             include_str!("../migrations/0002_registry.sql"),
         ),
         (3, "ledgers", include_str!("../migrations/0003_ledgers.sql")),
+        (
+            4,
+            "assistance",
+            include_str!("../migrations/0004_assistance.sql"),
+        ),
         (5, "cases", include_str!("../migrations/0005_cases.sql")),
     ];
 
@@ -146,6 +152,7 @@ impl SqliteStore {
 }
 
 xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
+xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

@@ -4,9 +4,11 @@
 //! scope): scope is enforced here, in the store, so no handler can forget it. Each backend crate
 //! implements [`Store`] and runs the [`conformance`] suite.
 
+pub mod assistance;
 pub mod audit;
 pub mod case;
 pub mod conformance;
+pub mod conformance_assistance;
 pub mod conformance_case;
 pub mod conformance_ledger;
 pub mod conformance_registry;
@@ -18,12 +20,14 @@ pub mod registry;
 mod registry_model;
 pub mod registry_plan;
 pub mod sql;
+pub mod sql_assistance;
 pub mod sql_case;
 pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
 pub mod vault;
 
+pub use assistance::AssistanceStore;
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
 pub use case::CaseStore;
 pub use error::{StoreError, StoreResult};

@@ -257,7 +257,9 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn migrate(&self) -> StoreResult<()> {
-                    self.run_migrations().await
+                    self.run_migrations().await?;
+                    // Programs are data; the seeded ones appear once and stay as admins edit them.
+                    self.seed_programs().await
                 }
 
                 async fn schema_version(&self) -> StoreResult<i64> {

@@ -14,7 +14,12 @@ use crate::model::*;
 /// lies in the actor's scope, and append to the audit log in the same transaction.
 #[async_trait]
 pub trait Store:
-    crate::registry::RegistryStore + crate::ledger::LedgerStore + crate::case::CaseStore + Send + Sync
+    crate::registry::RegistryStore
+    + crate::ledger::LedgerStore
+    + crate::case::CaseStore
+    + crate::assistance::AssistanceStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -63,6 +63,7 @@ pub async fn load(store: &Arc<dyn Store>) -> Result<Vec<Login>> {
         }
     }
     crate::demo_registry::load(store, &township).await?;
+    crate::demo_assistance::load(store, &township).await?;
     crate::demo_ledgers::load(store, &township).await?;
     let existing = store.list_users(&all).await?;
     let mut logins = Vec::new();

@@ -1,9 +1,11 @@
 //! The xiangzhi program as a library, so integration tests drive exactly what the binary runs.
 
+pub mod cli_assistance;
 pub mod cli_case;
 pub mod cli_ledger;
 pub mod cli_registry;
 pub mod demo;
+pub mod demo_assistance;
 pub mod demo_cases;
 pub mod demo_ledgers;
 pub mod demo_registry;

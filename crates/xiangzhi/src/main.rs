@@ -95,6 +95,21 @@ enum Command {
         #[command(subcommand)]
         command: xiangzhi::cli_case::TaskCommand,
     },
+    /// 民生保障名单：列出、导出
+    Roster {
+        #[command(subcommand)]
+        command: xiangzhi::cli_assistance::RosterCommand,
+    },
+    /// 发放表：生成、审批、导出银行文件、基准测试
+    Payroll {
+        #[command(subcommand)]
+        command: xiangzhi::cli_assistance::PayrollCommand,
+    },
+    /// 核查（民生保障）
+    Check {
+        #[command(subcommand)]
+        command: xiangzhi::cli_assistance::CheckCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
     /// 导入人员、户或企业（CSV/XLSX/XLS，按中文列名匹配；先校验，全部正确才写入）
@@ -295,6 +310,19 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Task { command } => {
             xiangzhi::cli_case::run_task(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Roster { command } => {
+            xiangzhi::cli_assistance::roster_cmd(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Payroll { command } => {
+            let store = match command {
+                xiangzhi::cli_assistance::PayrollCommand::Bench { .. } => None,
+                _ => Some(open_store(url()).await?),
+            };
+            xiangzhi::cli_assistance::payroll_cmd(command, store.as_ref(), cli.json).await
+        }
+        Command::Check { command } => {
+            xiangzhi::cli_assistance::check_cmd(command, &open_store(url()).await?, cli.json).await
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;
