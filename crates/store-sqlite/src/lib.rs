@@ -17,6 +17,7 @@ use std::sync::Arc;
 use xiangzhi_store::{StoreError, StoreResult, Vault};
 
 mod bench;
+mod bulk;
 
 pub struct SqliteStore {
     read: SqlitePool,

@@ -5,6 +5,7 @@
 //! implements [`Store`] and runs the [`conformance`] suite.
 
 pub mod audit;
+pub mod bulk;
 pub mod conformance;
 pub mod conformance_ledger;
 pub mod conformance_registry;
@@ -19,6 +20,7 @@ pub mod sql;
 pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
+pub mod timing;
 pub mod vault;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHasher, AuditRecord, ChainBreak, VerifyReport};
