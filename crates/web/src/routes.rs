@@ -66,6 +66,11 @@ pub fn route_table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/persons/{id}/citizen-id",
+            post(registry_pages::correct_citizen_id),
+        ),
+        route(
+            Method::POST,
             "/persons/{id}/events",
             post(registry_pages::person_event),
         ),
@@ -79,6 +84,11 @@ pub fn route_table() -> Vec<Route> {
             Method::POST,
             "/households/{id}/events",
             post(registry_pages::household_event),
+        ),
+        route(
+            Method::POST,
+            "/households/{id}/split",
+            post(registry_pages::split_household),
         ),
         route(
             Method::GET,
