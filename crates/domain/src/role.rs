@@ -27,6 +27,8 @@ pub enum Permission {
     ViewAudit,
     /// See a full citizen ID or phone number (audited each time).
     RevealPersonalData,
+    /// Correct a wrongly entered citizen ID (township level; audited, old value kept sealed).
+    CorrectCitizenId,
     /// Approve at township level (乡镇审核).
     TownshipReview,
     /// Approve at county level (县级审批).
@@ -90,6 +92,7 @@ impl Role {
             RevealPersonalData => {
                 matches!(self, Admin | TownshipLeader | TownshipClerk | VillageCadre)
             }
+            CorrectCitizenId => matches!(self, Admin | TownshipLeader | TownshipClerk),
             TownshipReview => matches!(self, TownshipLeader | TownshipClerk),
             CountyApproval => self == CountyApprover,
         }

@@ -25,6 +25,7 @@ use xiangzhi_exchange::write::{TemplateColumn, TemplateSpec};
 use xiangzhi_exchange::{Cell, ColumnSpec, Limits, Row, RowError, Sheet};
 use xiangzhi_store::registry::*;
 use xiangzhi_store::sql_registry::par_map;
+use xiangzhi_store::timing::Phases;
 use xiangzhi_store::{Actor, Scope, Store};
 
 /// What is imported.
@@ -696,10 +697,14 @@ pub async fn import_sheet(
     org: &DivisionCode,
     dry_run: bool,
 ) -> Result<ImportReport> {
+    let mut t = Phases::start("import persons (validate)");
     let orgs = OrgResolver::load(store, &actor.scope, org).await?;
+    t.mark("orgs");
     match kind {
         Kind::Persons => {
             let (rows, errs) = split(par_map(&sheet.rows, |r| parse_person(sheet, r, &orgs)));
+            t.mark("parse_rows");
+            t.finish(sheet.rows.len());
             let out = store
                 .import_persons(actor, org, &rows, dry_run || !errs.is_empty())
                 .await?;

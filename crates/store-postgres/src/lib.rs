@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use xiangzhi_store::{StoreError, StoreResult, Vault};
 
+mod bulk;
+
 pub struct PgStore {
     pool: PgPool,
     vault: Arc<Vault>,

@@ -18,6 +18,7 @@ use xiangzhi_store::{StoreError, StoreResult, Vault};
 
 mod bench;
 mod bench_assistance;
+mod bulk;
 
 pub struct SqliteStore {
     read: SqlitePool,

@@ -187,6 +187,108 @@ pub async fn registry_duplicates_are_refused_and_listed(store: TestStore) {
     );
 }
 
+/// A wrongly entered ID is corrected by the township (not a village), with a reason; the new
+/// ID is refused when someone holds it; the old one stays sealed in the history and can be
+/// searched no more, the new one can; sex and birth date follow the new ID.
+pub async fn registry_citizen_id_is_corrected_with_history(store: TestStore) {
+    seeded(&store).await;
+    let clerk = actor_at(&store, "361002201", Role::TownshipClerk).await;
+    let cadre = actor_at(&store, TOUCHANG, Role::VillageCadre).await;
+    let wrong = cid(1985, 3, true);
+    let right = cid(1958, 9, false);
+    let p = store
+        .create_person(&clerk, person("周敏", wrong.clone(), TOUCHANG))
+        .await
+        .unwrap();
+    let other = store
+        .create_person(&clerk, person("吴强", cid(1970, 4, true), SHETOU))
+        .await
+        .unwrap();
+
+    let err = store
+        .correct_citizen_id(&cadre, p.id, &right, "录错")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err}");
+    let err = store
+        .correct_citizen_id(&clerk, p.id, &right, "  ")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    let err = store
+        .correct_citizen_id(&clerk, p.id, &cid(1970, 4, true), "录错")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&other.id.to_string())),
+        "{err}"
+    );
+    let err = store
+        .correct_citizen_id(&clerk, p.id, &wrong, "录错")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    // a clerk of another township cannot even find the person
+    let foreign = actor_at(&store, "361002100", Role::TownshipClerk).await;
+    let err = store
+        .correct_citizen_id(&foreign, p.id, &right, "录错")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err}");
+
+    let audit_before = store.audit_verify().await.unwrap().rows;
+    let fixed = store
+        .correct_citizen_id(&clerk, p.id, &right, "依据户口簿更正")
+        .await
+        .unwrap();
+    assert_eq!(fixed.citizen_id_masked, right.masked());
+    assert_eq!(fixed.birth_date, right.birth_date());
+    assert_eq!(fixed.sex, right.sex());
+    assert_eq!(store.audit_verify().await.unwrap().rows, audit_before + 1);
+    assert_eq!(
+        store.citizen_id_owner(&clerk.scope, &wrong).await.unwrap(),
+        IdOwner::Nobody,
+        "the old ID is free again"
+    );
+    assert!(matches!(
+        store.citizen_id_owner(&clerk.scope, &right).await.unwrap(),
+        IdOwner::InScope { person_id, .. } if person_id == p.id
+    ));
+    assert_eq!(
+        store
+            .reveal(&clerk, p.id, RevealField::CitizenId)
+            .await
+            .unwrap(),
+        right.as_str()
+    );
+    let hist = store.person_history(&clerk.scope, p.id).await.unwrap();
+    let ev = hist.last().unwrap();
+    assert_eq!(ev.kind, EventKind::CorrectId);
+    assert_eq!(ev.detail["old"], wrong.masked());
+    assert_eq!(ev.detail["new"], right.masked());
+    assert_eq!(ev.detail["reason"], "依据户口簿更正");
+    let sealed = ev.detail["old_id_sealed"].as_str().unwrap();
+    assert!(!sealed.contains(wrong.as_str()), "kept sealed");
+    let audit = store
+        .audit_list(
+            &clerk.scope,
+            &AuditFilter {
+                action: Some("correct_citizen_id".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    let values = format!("{:?}{:?}", audit[0].old_value, audit[0].new_value);
+    assert!(
+        values.contains(&wrong.masked()) && !values.contains(wrong.as_str()),
+        "{values}"
+    );
+    assert!(!values.contains(right.as_str()), "{values}");
+}
+
 pub async fn registry_life_events_keep_history(store: TestStore) {
     seeded(&store).await;
     let clerk = actor_at(&store, "361002201", Role::TownshipClerk).await;
@@ -830,6 +932,7 @@ macro_rules! registry_conformance_tests {
         $crate::registry_conformance_tests!(@each $make;
             registry_scope_hides_other_villages,
             registry_duplicates_are_refused_and_listed,
+            registry_citizen_id_is_corrected_with_history,
             registry_life_events_keep_history,
             registry_import_is_previewed_then_all_or_nothing,
             registry_enterprises

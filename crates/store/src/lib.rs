@@ -6,6 +6,7 @@
 
 pub mod assistance;
 pub mod audit;
+pub mod bulk;
 pub mod case;
 pub mod conformance;
 pub mod conformance_assistance;
@@ -25,6 +26,7 @@ pub mod sql_case;
 pub mod sql_ledger;
 pub mod sql_registry;
 mod store;
+pub mod timing;
 pub mod vault;
 
 pub use assistance::AssistanceStore;

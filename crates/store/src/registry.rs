@@ -54,6 +54,18 @@ pub trait RegistryStore: Send + Sync {
         field: RevealField,
     ) -> StoreResult<String>;
 
+    /// Corrects a wrongly entered citizen ID. Needs `Permission::CorrectCitizenId` and a
+    /// reason; the new ID must not be registered to anyone (refused like a duplicate). Sex
+    /// and birth date follow the new ID. The old value stays in the person's history sealed
+    /// (`correct_id` event, `old_id_sealed`), the timeline and the audit entry show both masked.
+    async fn correct_citizen_id(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+        new_id: &CitizenId,
+        reason: &str,
+    ) -> StoreResult<Person>;
+
     /// Events of the person, oldest first.
     async fn person_history(&self, scope: &Scope, id: i64) -> StoreResult<Vec<RegistryEvent>>;
 

@@ -78,6 +78,7 @@ code_enum!(
         ChangeHead = "change_head" / "变更户主",
         Import = "import" / "导入更新",
         Close = "close" / "注销",
+        CorrectId = "correct_id" / "更正身份证号",
     }
 );
 
@@ -200,6 +201,15 @@ pub struct Person {
     pub org_path: OrgPath,
     pub org_name: String,
     pub tags: Vec<PersonTag>,
+}
+
+impl Person {
+    /// The birth year: what pages show beside a masked ID, since the full birth date and the
+    /// masked ID together give back 14 of its 18 characters.
+    pub fn birth_year(&self) -> i32 {
+        use chrono::Datelike as _;
+        self.birth_date.year()
+    }
 }
 
 /// A new person; birth date and sex come from the ID.

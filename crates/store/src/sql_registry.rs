@@ -81,6 +81,7 @@ macro_rules! impl_registry_store {
             use ::sqlx::Row as _;
             use ::std::collections::HashMap;
             use $crate::audit::{AuditEntry, AuditRecord};
+            use $crate::bulk::{self, Val};
             use $crate::model::*;
             use $crate::registry::*;
             use $crate::registry_plan::{self, ExistingHousehold, ExistingPerson, HouseholdRef, OrgRef};
@@ -909,46 +910,50 @@ macro_rules! impl_registry_store {
                     root: &OrgPath,
                     rows: &[PersonImportRow],
                     plan: &registry_plan::PersonPlan,
+                    t: &mut $crate::timing::Phases,
                 ) -> StoreResult<()> {
                     let vault = self.vault();
                     // Seal outside the transaction: the slow part runs before the writer lock.
+                    let sealer = vault.sealer();
                     let sealed: Vec<(String, Option<String>)> = par_map(&plan.inserts, |p| {
                         let r = &rows[p.row];
-                        (vault.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| vault.seal(ph.as_str())))
+                        (sealer.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| sealer.seal(ph.as_str())))
                     });
+                    t.mark("seal");
                     let created = now_text();
                     let today = Utc::now().date_naive();
                     let mut tx = self.begin_write().await?;
+                    t.mark("begin");
                     if <$Store>::BACKEND == "sqlite" {
                         // Index pages of a large import must stay in memory: a 32 MB cache spills
                         // them to the WAL again and again (10x slower at 600,000 rows).
                         ::sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await.map_err(err)?;
                         // each multi-row INSERT keeps a statement journal; in memory, not a temp file
                         ::sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *tx).await.map_err(err)?;
+                        // the index rebuild below sorts on helper threads when cores are free
+                        ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
                     }
-                    let mut hh_ids: HashMap<String, i64> = HashMap::new();
-                    for chunk in plan.new_households.chunks(4000) {
-                        let mut b = ::sqlx::QueryBuilder::<$DB>::new(
-                            "INSERT INTO households (household_no, address, status, org_code, org_path, created_at) ",
-                        );
-                        b.push_values(chunk, |mut r, h| {
-                            r.push_bind(h.household_no.clone())
-                                .push_bind(h.address.clone())
-                                .push_bind(HouseholdStatus::Active.as_str())
-                                .push_bind(h.org_code.clone())
-                                .push_bind(h.org_path.clone())
-                                .push_bind(created.clone());
-                        });
-                        b.push(" RETURNING id, household_no");
-                        for r in b.build().fetch_all(&mut *tx).await.map_err(err)? {
-                            hh_ids.insert(r.try_get("household_no").map_err(err)?, r.try_get("id").map_err(err)?);
-                        }
+                    let active = HouseholdStatus::Active.as_str();
+                    let mut values: Vec<Val<'_>> = Vec::with_capacity(plan.new_households.len() * bulk::HOUSEHOLDS.width());
+                    for h in &plan.new_households {
+                        values.extend([
+                            Val::Text(&h.household_no),
+                            Val::Text(&h.address),
+                            Val::Text(active),
+                            Val::Text(&h.org_code),
+                            Val::Text(&h.org_path),
+                            Val::Text(&created),
+                        ]);
                     }
+                    let new_ids = <$Store>::bulk_insert(&mut tx, &bulk::HOUSEHOLDS, &values, true).await?;
+                    drop(values);
+                    let hh_ids: HashMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no.as_str()).zip(new_ids).collect();
+                    t.mark("insert_households");
                     let hh_id = |h: &HouseholdRef| -> Option<i64> {
                         match h {
                             HouseholdRef::None => None,
                             HouseholdRef::Existing(id) => Some(*id),
-                            HouseholdRef::New(no) => hh_ids.get(no).copied(),
+                            HouseholdRef::New(no) => hh_ids.get(no.as_str()).copied(),
                         }
                     };
                     // A bulk load on SQLite: keep the secondary indexes out of the way and rebuild
@@ -963,37 +968,40 @@ macro_rules! impl_registry_store {
                         }
                         order.sort_unstable_by(|a, b| plan.inserts[*a].id_hash.cmp(&plan.inserts[*b].id_hash));
                     }
-                    const COLS: usize = 14;
-                    let per = 30_000 / COLS;
-                    for chunk in order.chunks(per) {
-                        let mut b = ::sqlx::QueryBuilder::<$DB>::new(
-                            "INSERT INTO persons (name, id_hash, id_sealed, sex, birth_date, phone_hash, phone_sealed, household_id, \
-                             relation, status, org_code, org_path, tags, created_at) ",
-                        );
-                        b.push_values(chunk.iter().map(|i| (&plan.inserts[*i], &sealed[*i])), |mut r, (p, (id_sealed, phone_sealed))| {
-                            let row = &rows[p.row];
-                            r.push_bind(row.name.clone())
-                                .push_bind(p.id_hash.clone())
-                                .push_bind(id_sealed.clone())
-                                .push_bind(if row.citizen_id.sex() == Sex::Male { "male" } else { "female" })
-                                .push_bind(row.citizen_id.birth_date())
-                                .push_bind(p.phone_hash.clone())
-                                .push_bind(phone_sealed.clone())
-                                .push_bind(hh_id(&p.household))
-                                .push_bind(p.relation)
-                                .push_bind(p.status)
-                                .push_bind(p.org_code.clone())
-                                .push_bind(p.org_path.clone())
-                                .push_bind(p.tags.clone())
-                                .push_bind(created.clone());
-                        });
-                        b.build().execute(&mut *tx).await.map_err(err)?;
+                    t.mark("drop_indexes");
+                    let hh: Vec<Option<i64>> = plan.inserts.iter().map(|p| hh_id(&p.household)).collect();
+                    let mut values: Vec<Val<'_>> = Vec::with_capacity(order.len() * bulk::PERSONS.width());
+                    for i in &order {
+                        let (p, (id_sealed, phone_sealed)) = (&plan.inserts[*i], &sealed[*i]);
+                        let row = &rows[p.row];
+                        values.extend([
+                            Val::Text(&row.name),
+                            Val::Text(&p.id_hash),
+                            Val::Text(id_sealed),
+                            Val::Text(if row.citizen_id.sex() == Sex::Male { "male" } else { "female" }),
+                            Val::Date(row.citizen_id.birth_date()),
+                            p.phone_hash.as_deref().into(),
+                            phone_sealed.as_deref().into(),
+                            hh[*i].into(),
+                            p.relation.into(),
+                            Val::Text(p.status),
+                            Val::Text(&p.org_code),
+                            Val::Text(&p.org_path),
+                            Val::Text(&p.tags),
+                            Val::Text(&created),
+                        ]);
                     }
+                    <$Store>::bulk_insert(&mut tx, &bulk::PERSONS, &values, false).await.map_err(|e| match e {
+                        StoreError::Conflict(_) => StoreError::Conflict("该身份证号已登记，不能重复登记".into()),
+                        other => other,
+                    })?;
+                    t.mark("insert_persons");
                     if bulk {
                         for (_, ddl) in PERSON_INDEXES {
                             ::sqlx::query(*ddl).execute(&mut *tx).await.map_err(err)?;
                         }
                     }
+                    t.mark("create_indexes");
                     for (id, p, changes) in &plan.updates {
                         let row = &rows[p.row];
                         let phone_sealed = match (&row.phone, changes.get("phone")) {
@@ -1038,7 +1046,10 @@ macro_rules! impl_registry_store {
                         },
                     )
                     .await?;
-                    tx.commit().await.map_err(err)
+                    t.mark("updates_audit");
+                    tx.commit().await.map_err(err)?;
+                    t.mark("commit");
+                    Ok(())
                 }
             }
 
@@ -1167,6 +1178,72 @@ macro_rules! impl_registry_store {
                     <$Store>::audit_registry(&mut tx, actor, "update", "person", id, &path, Some(old.into()), Some(new.into())).await?;
                     tx.commit().await.map_err(err)?;
                     self.person(&actor.scope, id).await
+                }
+
+                async fn correct_citizen_id(&self, actor: &Actor, person_id: i64, new_id: &CitizenId, reason: &str) -> StoreResult<Person> {
+                    if let Some(r) = actor.role && !r.can(Permission::CorrectCitizenId) {
+                        return Err(StoreError::Forbidden("该角色不能更正身份证号（须乡镇业务员或以上）".into()));
+                    }
+                    let reason = ::xiangzhi_domain::normalize::normalize_text(reason);
+                    if reason.is_empty() {
+                        return Err(StoreError::invalid("请填写更正原因（如：登记时录错，依据户口簿更正）"));
+                    }
+                    if reason.chars().count() > 200 {
+                        return Err(StoreError::invalid("更正原因过长（最多200字）"));
+                    }
+                    let v = self.vault();
+                    let new_hash = v.lookup(new_id.as_str());
+                    let mut tx = self.begin_write().await?;
+                    let state = <$Store>::person_state(&mut tx, actor, person_id).await?;
+                    let old_plain = v.open(&state.id_sealed)?;
+                    if v.lookup(&old_plain) == new_hash {
+                        return Err(StoreError::invalid("新身份证号与原号码相同，无需更正"));
+                    }
+                    let holder = ::sqlx::query("SELECT id, name, org_path FROM persons WHERE id_hash = $1")
+                        .bind(&new_hash)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    if let Some(h) = holder {
+                        let path: String = h.try_get("org_path").map_err(err)?;
+                        return Err(if path.starts_with(actor.scope.path.as_str()) {
+                            let id: i64 = h.try_get("id").map_err(err)?;
+                            let name: String = h.try_get("name").map_err(err)?;
+                            StoreError::Conflict(format!("身份证号 {} 已登记为“{name}”（人员编号 {id}），不能更正为该号码", new_id.masked()))
+                        } else {
+                            StoreError::Conflict(format!("身份证号 {} 已在其他地区登记，不能更正为该号码", new_id.masked()))
+                        });
+                    }
+                    ::sqlx::query("UPDATE persons SET id_hash = $1, id_sealed = $2, sex = $3, birth_date = $4 WHERE id = $5")
+                        .bind(&new_hash)
+                        .bind(v.seal(new_id.as_str()))
+                        .bind(if new_id.sex() == Sex::Male { "male" } else { "female" })
+                        .bind(new_id.birth_date())
+                        .bind(person_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| match err(e) {
+                            StoreError::Conflict(_) => StoreError::Conflict("该身份证号已登记，不能更正为该号码".into()),
+                            other => other,
+                        })?;
+                    let old_masked = CitizenId::parse(&old_plain).map(|c| c.masked()).unwrap_or_else(|_| "******".into());
+                    let today = Utc::now().date_naive();
+                    // The old value is kept sealed (never masked-only): a correction that turns
+                    // out wrong can be undone by someone allowed to reveal it.
+                    let detail = ::serde_json::json!({
+                        "old": old_masked,
+                        "new": new_id.masked(),
+                        "reason": reason,
+                        "old_id_sealed": state.id_sealed,
+                    });
+                    <$Store>::insert_event(&mut tx, actor, EntityKind::Person, person_id, EventKind::CorrectId, today, &detail, &state.org_path).await?;
+                    <$Store>::audit_registry(
+                        &mut tx, actor, "correct_citizen_id", "person", person_id, &state.org_path,
+                        Some(::serde_json::json!({"citizen_id": old_masked})),
+                        Some(::serde_json::json!({"citizen_id": new_id.masked(), "reason": reason})),
+                    ).await?;
+                    tx.commit().await.map_err(err)?;
+                    self.person(&actor.scope, person_id).await
                 }
 
                 async fn reveal(&self, actor: &Actor, person_id: i64, field: RevealField) -> StoreResult<String> {
@@ -1538,23 +1615,31 @@ macro_rules! impl_registry_store {
 
                 async fn import_persons(&self, actor: &Actor, org: &DivisionCode, rows: &[PersonImportRow], dry_run: bool) -> StoreResult<ImportOutcome> {
                     can_write(actor)?;
+                    let mut t = $crate::timing::Phases::start("import persons (store)");
                     let (root, orgs) = self.import_orgs(actor, org).await?;
+                    t.mark("orgs");
                     let vault = self.vault();
                     let hashes: Vec<(String, Option<String>)> = par_map(rows, |r| {
                         (vault.lookup(r.citizen_id.as_str()), r.phone.as_ref().map(|p| vault.lookup(p.as_str())))
                     });
+                    t.mark("hmac");
                     let hash_refs: Vec<&str> = hashes.iter().map(|(h, _)| h.as_str()).collect();
                     let existing = self.existing_persons(&hash_refs).await?;
+                    t.mark("existing_persons");
                     let mut nos: Vec<&str> = rows.iter().filter_map(|r| r.household_no.as_deref()).collect();
                     nos.sort_unstable();
                     nos.dedup();
                     let households = self.existing_households(&nos).await?;
+                    t.mark("existing_households");
                     let plan = registry_plan::plan_persons(rows, &hashes, &root, &orgs, &existing, &households);
+                    t.mark("plan");
                     let mut summary = plan.summary.clone();
                     if dry_run || !plan.issues.is_empty() || (plan.inserts.is_empty() && plan.updates.is_empty()) {
+                        t.finish(rows.len());
                         return Ok(ImportOutcome { summary, issues: plan.issues });
                     }
-                    self.write_import_persons(actor, org, &root, rows, &plan).await?;
+                    self.write_import_persons(actor, org, &root, rows, &plan, &mut t).await?;
+                    t.finish(rows.len());
                     summary.committed = true;
                     Ok(ImportOutcome { summary, issues: Vec::new() })
                 }

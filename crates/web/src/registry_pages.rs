@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
@@ -13,8 +13,8 @@ use xiangzhi_domain::phone::Phone;
 use xiangzhi_domain::role::Permission;
 use xiangzhi_store::registry::{
     DuplicateGroup, Enterprise, EnterpriseQuery, Household, HouseholdDetail, HouseholdQuery,
-    IdOwner, LifeEvent, NewPerson, Person, PersonQuery, PersonStatus, PersonTag, RegistryCounts,
-    RegistryEvent, Relation, RevealField,
+    IdOwner, LifeEvent, NewHousehold, NewPerson, Person, PersonQuery, PersonStatus, PersonTag,
+    RegistryCounts, RegistryEvent, Relation, RevealField,
 };
 
 use crate::auth::{CurrentUser, render};
@@ -39,6 +39,8 @@ fn timeline(events: Vec<RegistryEvent>) -> Vec<EventView> {
             let detail = match &e.detail {
                 serde_json::Value::Object(m) => m
                     .iter()
+                    // sealed values (an ID replaced by a correction) stay in the store
+                    .filter(|(k, _)| !k.ends_with("_sealed"))
                     .map(|(k, v)| match v {
                         serde_json::Value::String(s) => format!("{k}：{s}"),
                         other => format!("{k}：{other}"),
@@ -89,6 +91,7 @@ fn notice(ok: Option<&str>) -> Option<&'static str> {
     Some(match ok? {
         "created" => "已登记",
         "event" => "已记录",
+        "corrected" => "身份证号已更正",
         _ => return None,
     })
 }
@@ -261,6 +264,9 @@ struct PersonPage {
     history: Vec<EventView>,
     can_write: bool,
     can_reveal: bool,
+    can_correct: bool,
+    /// Only once the full ID is revealed: with the masked ID it would give the ID back.
+    full_birth_date: bool,
     revealed: Option<(&'static str, String)>,
     notice: Option<&'static str>,
     today: String,
@@ -296,6 +302,8 @@ async fn person_page(
         history,
         can_write: me.can(Permission::Write),
         can_reveal: me.can(Permission::RevealPersonalData),
+        can_correct: me.can(Permission::CorrectCitizenId),
+        full_birth_date: revealed.as_ref().is_some_and(|(l, _)| *l == ID_LABEL),
         revealed,
         notice,
         today: Utc::now().date_naive().to_string(),
@@ -317,12 +325,37 @@ pub async fn reveal(
 ) -> AppResult<Response> {
     me.require(Permission::RevealPersonalData)?;
     let (field, label) = match f.field.as_str() {
-        "citizen_id" => (RevealField::CitizenId, "身份证号"),
+        "citizen_id" => (RevealField::CitizenId, ID_LABEL),
         "phone" => (RevealField::Phone, "联系电话"),
         _ => return Err(AppError::bad("未知的字段")),
     };
     let value = state.store.reveal(&me.actor(), id, field).await?;
     person_page(&state, &me, id, Some((label, value)), None).await
+}
+
+const ID_LABEL: &str = "身份证号";
+
+#[derive(Deserialize)]
+pub struct CorrectIdForm {
+    citizen_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Corrects a wrongly entered citizen ID (permission, reason and audit in the store).
+pub async fn correct_citizen_id(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CorrectIdForm>,
+) -> AppResult<Response> {
+    me.require(Permission::CorrectCitizenId)?;
+    let new_id = CitizenId::parse(&f.citizen_id).map_err(|e| AppError::bad(e.to_string()))?;
+    state
+        .store
+        .correct_citizen_id(&me.actor(), id, &new_id, &f.reason)
+        .await?;
+    Ok(Redirect::to(&format!("/persons/{id}?ok=corrected")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -541,6 +574,69 @@ pub async fn household_event(
             }
         }
         _ => return Err(AppError::bad("未知的事项")),
+    };
+    state.store.record_life_event(&me.actor(), event).await?;
+    Ok(Redirect::to(&format!("/households/{id}?ok=event")).into_response())
+}
+
+/// 分户: the chosen members leave for a new household. Checkboxes repeat `members`, which a
+/// `Form` struct cannot take, so the body is read pair by pair.
+pub async fn split_household(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    RawForm(body): RawForm,
+) -> AppResult<Response> {
+    me.require(Permission::Write)?;
+    // scope first: a foreign id is "not found" whatever the form holds
+    let household = state.store.household(&me.scope(), id).await?;
+    let mut members = Vec::new();
+    let (mut no, mut address, mut org, mut head, mut day) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    );
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "members" => members.push(
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| AppError::bad("成员编号无效"))?,
+            ),
+            "household_no" => no = v.trim().to_string(),
+            "address" => address = v.trim().to_string(),
+            "org_code" => org = v.trim().to_string(),
+            "new_head" => head = v.trim().to_string(),
+            "date" => day = v.into_owned(),
+            _ => {}
+        }
+    }
+    if members.is_empty() {
+        return Err(AppError::bad("请勾选分出的成员"));
+    }
+    if no.is_empty() {
+        return Err(AppError::bad("请填写新户的户号"));
+    }
+    let org_code = match org.as_str() {
+        "" => household.org_code,
+        c => DivisionCode::parse(c).map_err(|e| AppError::bad(e.to_string()))?,
+    };
+    let new_head = match head.as_str() {
+        "" => None,
+        h => Some(h.parse::<i64>().map_err(|_| AppError::bad("新户主无效"))?),
+    };
+    let event = LifeEvent::Split {
+        household_id: id,
+        members,
+        new_head,
+        new_household: NewHousehold {
+            household_no: no,
+            address,
+            org_code,
+        },
+        date: date(&day, "日期")?,
     };
     state.store.record_life_event(&me.actor(), event).await?;
     Ok(Redirect::to(&format!("/households/{id}?ok=event")).into_response())

@@ -109,6 +109,11 @@ pub fn route_table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/persons/{id}/citizen-id",
+            post(registry_pages::correct_citizen_id),
+        ),
+        route(
+            Method::POST,
             "/persons/{id}/events",
             post(registry_pages::person_event),
         ),
@@ -122,6 +127,11 @@ pub fn route_table() -> Vec<Route> {
             Method::POST,
             "/households/{id}/events",
             post(registry_pages::household_event),
+        ),
+        route(
+            Method::POST,
+            "/households/{id}/split",
+            post(registry_pages::split_household),
         ),
         route(
             Method::GET,

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use xiangzhi_domain::citizen_id;
 use xiangzhi_domain::org::{DivisionCode, OrgLevel};
+use xiangzhi_store::timing::Phases;
 use xiangzhi_store::{Actor, Scope, Store};
 
 use crate::demo_registry::{Rng, given_name, surname};
@@ -101,7 +102,11 @@ pub async fn import(args: ImportArgs, store: &Arc<dyn Store>, json: bool) -> Res
         .to_string();
     let kind = args.kind;
     let sheet = tokio::task::spawn_blocking(move || {
-        import::read_sheet(kind, &bytes, &name, &import::cli_limits())
+        let mut t = Phases::start("import (read)");
+        let sheet = import::read_sheet(kind, &bytes, &name, &import::cli_limits());
+        t.mark("read_sheet");
+        t.finish(sheet.as_ref().map_or(0, |s| s.rows.len()));
+        sheet
     })
     .await??;
     let actor = Actor::system(&whoami());

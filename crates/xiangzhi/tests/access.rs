@@ -86,9 +86,11 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/persons/{id}", NotFound, NotFound),
     e("POST", "/persons/{id}/reveal", NotFound, NotFound),
     e("POST", "/persons/{id}/events", NotFound, NotFound),
+    e("POST", "/persons/{id}/citizen-id", Forbidden, NotFound),
     e("GET", "/households", Scoped, Scoped),
     e("GET", "/households/{id}", NotFound, NotFound),
     e("POST", "/households/{id}/events", NotFound, NotFound),
+    e("POST", "/households/{id}/split", NotFound, NotFound),
     e("GET", "/enterprises", Scoped, Scoped),
     e("GET", "/enterprises/{id}", NotFound, NotFound),
     e("GET", "/registry/duplicates", Scoped, Scoped),
@@ -477,6 +479,12 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("name", "越界更名"), ("effective", "2024-01-01")]
     } else if url.ends_with("/merge") {
         vec![("into", walker.own_code), ("effective", "2024-01-01")]
+    } else if url.ends_with("/split") && url.starts_with("/households/") {
+        vec![
+            ("members", "1"),
+            ("household_no", "越界分户"),
+            ("date", "2024-01-01"),
+        ]
     } else if url.ends_with("/split") {
         vec![
             ("new_code", walker.free_code),
@@ -490,6 +498,8 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("citizen_id", VALID_ID),
             ("org_code", foreign_org),
         ]
+    } else if url.ends_with("/citizen-id") {
+        vec![("citizen_id", VALID_ID), ("reason", "越界更正")]
     } else if url.ends_with("/reveal") {
         vec![("field", "citizen_id")]
     } else if url.starts_with("/persons/") && url.ends_with("/events") {

@@ -5,8 +5,9 @@ mod common;
 
 use common::{SHETOU, TOUCHANG, spawn_app};
 use xiangzhi_domain::citizen_id;
-use xiangzhi_store::AuditFilter;
-use xiangzhi_store::Scope;
+use xiangzhi_domain::org::DivisionCode;
+use xiangzhi_store::registry::{NewHousehold, NewPerson, Relation};
+use xiangzhi_store::{Actor, AuditFilter, Scope};
 
 fn birth(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -329,4 +330,239 @@ async fn person_pages_mask_reveal_with_audit_and_record_events() {
             .unwrap()
             .contains(&format!("/persons/{person_id}"))
     );
+}
+
+/// A person registered straight in the store, in a new household of 头昌村.
+async fn registered(
+    app: &common::TestApp,
+    household_no: &str,
+    members: &[(&str, xiangzhi_domain::citizen_id::CitizenId, Relation)],
+) -> (i64, Vec<i64>) {
+    let actor = Actor::system("test");
+    let h = app
+        .store
+        .create_household(
+            &actor,
+            NewHousehold {
+                household_no: household_no.into(),
+                address: "头昌村测试组".into(),
+                org_code: DivisionCode::parse(TOUCHANG).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (name, id, relation) in members {
+        let p = app
+            .store
+            .create_person(
+                &actor,
+                NewPerson {
+                    name: (*name).into(),
+                    citizen_id: id.clone(),
+                    phone: None,
+                    household_id: Some(h.id),
+                    relation: Some(*relation),
+                    org_code: None,
+                    tags: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    (h.id, ids)
+}
+
+async fn page(user: &common::TestUser, app: &common::TestApp, path: &str) -> String {
+    user.client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn birth_date_stays_hidden_until_reveal_and_a_clerk_corrects_a_wrong_id() {
+    let app = spawn_app().await;
+    let wrong = citizen_id::generate("361002", birth(1958, 3, 4), 31, true);
+    let right = citizen_id::generate("361002", birth(1959, 8, 17), 32, true);
+    let (_, ids) = registered(
+        &app,
+        "TC-950",
+        &[("更正测试", wrong.clone(), Relation::Head)],
+    )
+    .await;
+    let pid = ids[0];
+    let path = format!("/persons/{pid}");
+
+    // Masked ID and birth year only: the full date would give back 14 of 18 characters.
+    let cadre = app.login("cadre").await;
+    let html = page(&cadre, &app, &path).await;
+    assert!(
+        html.contains(&wrong.masked()) && html.contains("1958"),
+        "{html}"
+    );
+    assert!(!html.contains("1958-03-04"), "{html}");
+    let list = page(&cadre, &app, "/persons?q=更正测试").await;
+    assert!(list.contains(&wrong.masked()) && !list.contains("1958-03-04"));
+    let revealed = cadre
+        .client
+        .post(app.url(&format!("/persons/{pid}/reveal")))
+        .form(&[("field", "citizen_id"), ("csrf", cadre.csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(revealed.contains(wrong.as_str()) && revealed.contains("1958-03-04"));
+
+    // A village cadre may not correct an ID; the form is not even offered.
+    assert!(!html.contains("/citizen-id"));
+    let res = cadre
+        .client
+        .post(app.url(&format!("/persons/{pid}/citizen-id")))
+        .form(&[
+            ("citizen_id", right.as_str()),
+            ("reason", "录错"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // The township clerk can: a bad ID is refused in Chinese, a good one replaces it.
+    let clerk = app.login("clerk").await;
+    assert!(page(&clerk, &app, &path).await.contains("/citizen-id"));
+    let mut bad = right.as_str().to_string();
+    bad.replace_range(17..18, if bad.ends_with('1') { "2" } else { "1" });
+    let res = clerk
+        .client
+        .post(app.url(&format!("/persons/{pid}/citizen-id")))
+        .form(&[
+            ("citizen_id", bad.as_str()),
+            ("reason", "录错"),
+            ("csrf", clerk.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("校验"));
+    let res = clerk
+        .client
+        .post(app.url(&format!("/persons/{pid}/citizen-id")))
+        .form(&[
+            ("citizen_id", right.as_str()),
+            ("reason", "依据户口簿更正"),
+            ("csrf", clerk.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = page(&clerk, &app, &path).await;
+    assert!(
+        html.contains(&right.masked()) && html.contains("1959"),
+        "{html}"
+    );
+    assert!(html.contains("更正身份证号") && html.contains("依据户口簿更正"));
+    assert!(
+        html.contains(&wrong.masked()),
+        "the timeline names the old ID, masked"
+    );
+    assert!(
+        !html.contains("v1:") && !html.contains(wrong.as_str()),
+        "the sealed old value stays in the store"
+    );
+    let audit = app
+        .store
+        .audit_list(
+            &Scope::all(),
+            &AuditFilter {
+                action: Some("correct_citizen_id".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].actor_name, "clerk");
+}
+
+#[tokio::test]
+async fn household_split_form_moves_the_chosen_members_to_a_new_household() {
+    let app = spawn_app().await;
+    let (hid, ids) = registered(
+        &app,
+        "TC-960",
+        &[
+            (
+                "分户父",
+                citizen_id::generate("361002", birth(1950, 1, 2), 41, true),
+                Relation::Head,
+            ),
+            (
+                "分户子",
+                citizen_id::generate("361002", birth(1975, 2, 3), 43, true),
+                Relation::Child,
+            ),
+            (
+                "分户媳",
+                citizen_id::generate("361002", birth(1977, 4, 5), 44, false),
+                Relation::Other,
+            ),
+        ],
+    )
+    .await;
+    let cadre = app.login("cadre").await;
+    let html = page(&cadre, &app, &format!("/households/{hid}")).await;
+    assert!(html.contains(&format!("/households/{hid}/split")), "{html}");
+
+    let split = |form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("csrf", cadre.csrf.clone()));
+        cadre
+            .client
+            .post(app.url(&format!("/households/{hid}/split")))
+            .form(&form)
+            .send()
+    };
+    let res = split(vec![("household_no", "TC-961".into())])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "no member chosen");
+    let res = split(vec![
+        ("members", ids[1].to_string()),
+        ("members", ids[2].to_string()),
+        ("new_head", ids[1].to_string()),
+        ("household_no", "TC-961".into()),
+        ("address", "头昌村新宅".into()),
+        ("date", "2024-05-06".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+
+    let scope = Scope::all();
+    let new = app.store.household_by_no(&scope, "TC-961").await.unwrap();
+    assert_eq!(new.member_count, 2);
+    assert_eq!(new.head_name.as_deref(), Some("分户子"));
+    assert_eq!(new.address, "头昌村新宅");
+    let old = app.store.household(&scope, hid).await.unwrap();
+    assert_eq!(old.member_count, 1);
+    assert_eq!(old.head_name.as_deref(), Some("分户父"));
+    let html = page(&cadre, &app, &format!("/households/{hid}")).await;
+    assert!(
+        html.contains("分户") && html.contains("2024-05-06"),
+        "{html}"
+    );
+    let html = page(&cadre, &app, &format!("/persons/{}", ids[2])).await;
+    assert!(html.contains("TC-961"), "{html}");
 }

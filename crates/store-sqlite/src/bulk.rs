@@ -1,0 +1,164 @@
+//! The SQLite side of [`xiangzhi_store::bulk`]: one prepared single-row INSERT, stepped once
+//! per row on the transaction's own connection through the C API. Values are bound
+//! `SQLITE_STATIC` (borrowed until the step), so nothing is copied on the way in, and a
+//! single-row statement needs no statement journal. Runs inside the caller's transaction:
+//! all-or-nothing stays with it.
+
+use std::ffi::{CStr, CString, c_char, c_int};
+use std::fmt::Write as _;
+use std::ptr::{self, NonNull};
+
+use libsqlite3_sys as ffi;
+use sqlx::{Sqlite, Transaction};
+use xiangzhi_store::bulk::{BulkTable, Val};
+use xiangzhi_store::{StoreError, StoreResult};
+
+use crate::SqliteStore;
+
+/// Rows per hold of the connection lock; between holds the task yields, so a long import
+/// does not keep a runtime worker from other tasks for seconds.
+const ROWS_PER_HOLD: usize = 20_000;
+
+/// A prepared statement, finalized on drop (also on an early error return).
+struct Stmt {
+    db: *mut ffi::sqlite3,
+    stmt: *mut ffi::sqlite3_stmt,
+}
+
+impl Drop for Stmt {
+    fn drop(&mut self) {
+        // SAFETY: `stmt` came from sqlite3_prepare_v2 on `db` and is finalized only here.
+        unsafe {
+            ffi::sqlite3_finalize(self.stmt);
+        }
+    }
+}
+
+impl Stmt {
+    /// # Safety
+    /// `db` must be an open connection held exclusively by the caller while `Stmt` lives.
+    unsafe fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> StoreResult<Stmt> {
+        let db = db.as_ptr();
+        let c = CString::new(sql).map_err(|_| StoreError::Backend("SQL 含有 NUL".into()))?;
+        let mut stmt = ptr::null_mut();
+        // SAFETY: `db` is open (caller's contract); `c` outlives the call.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db, c.as_ptr(), -1, &mut stmt, ptr::null_mut()) };
+        if rc != ffi::SQLITE_OK {
+            // SAFETY: as above.
+            return Err(unsafe { error(db, rc) });
+        }
+        Ok(Stmt { db, stmt })
+    }
+
+    /// Binds one row and steps it. Values need only live for this call: the statement is
+    /// reset and its bindings cleared before returning.
+    fn insert(&mut self, row: &[Val<'_>], date_buf: &mut String) -> StoreResult<()> {
+        for (i, v) in row.iter().enumerate() {
+            let idx = (i + 1) as c_int;
+            // SAFETY: `stmt` is a live prepared statement with `row.len()` parameters;
+            // text pointers stay valid until the step below returns (SQLITE_STATIC), and
+            // the bindings are cleared before this function returns.
+            let rc = unsafe {
+                match v {
+                    Val::Text(s) => bind_text(self.stmt, idx, s),
+                    Val::Int(n) => ffi::sqlite3_bind_int64(self.stmt, idx, *n),
+                    Val::Null => ffi::sqlite3_bind_null(self.stmt, idx),
+                    Val::Date(d) => {
+                        // as sqlx stores a NaiveDate: `%Y-%m-%d` text
+                        date_buf.clear();
+                        let _ = write!(date_buf, "{}", d.format("%Y-%m-%d"));
+                        bind_text(self.stmt, idx, date_buf)
+                    }
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                // SAFETY: `db` is the statement's connection.
+                return Err(unsafe { error(self.db, rc) });
+            }
+        }
+        // SAFETY: every parameter is bound; reset and clear before the borrowed values go.
+        unsafe {
+            let rc = ffi::sqlite3_step(self.stmt);
+            let result = if rc == ffi::SQLITE_DONE {
+                Ok(())
+            } else {
+                Err(error(self.db, rc))
+            };
+            ffi::sqlite3_reset(self.stmt);
+            ffi::sqlite3_clear_bindings(self.stmt);
+            result
+        }
+    }
+}
+
+/// # Safety
+/// `stmt` must be a live statement; `s` must stay valid until the next step/reset.
+unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, idx: c_int, s: &str) -> c_int {
+    // SAFETY: per the caller's contract; the length is passed, so no NUL is needed.
+    unsafe {
+        ffi::sqlite3_bind_text64(
+            stmt,
+            idx,
+            s.as_ptr() as *const c_char,
+            s.len() as u64,
+            ffi::SQLITE_STATIC(),
+            ffi::SQLITE_UTF8 as u8,
+        )
+    }
+}
+
+/// # Safety
+/// `db` must be an open connection.
+unsafe fn error(db: *mut ffi::sqlite3, rc: c_int) -> StoreError {
+    // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by `db`.
+    let msg = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) }
+        .to_string_lossy()
+        .into_owned();
+    if rc & 0xff == ffi::SQLITE_CONSTRAINT && msg.contains("UNIQUE") {
+        StoreError::Conflict("记录已存在".into())
+    } else {
+        StoreError::Backend(format!("批量写入失败：{msg}"))
+    }
+}
+
+impl SqliteStore {
+    /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
+    /// `want_ids`, returns the new ids in row order (else an empty vector).
+    pub(crate) async fn bulk_insert(
+        tx: &mut Transaction<'static, Sqlite>,
+        table: &BulkTable,
+        values: &[Val<'_>],
+        want_ids: bool,
+    ) -> StoreResult<Vec<i64>> {
+        let width = table.width();
+        if !values.len().is_multiple_of(width) {
+            return Err(StoreError::Backend("批量写入的列数不符".into()));
+        }
+        let params: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            table.table,
+            table.column_list(),
+            params.join(", ")
+        );
+        let mut date_buf = String::new();
+        let mut ids = Vec::with_capacity(if want_ids { values.len() / width } else { 0 });
+        for hold in values.chunks(width * ROWS_PER_HOLD) {
+            {
+                let mut handle = tx.lock_handle().await.map_err(Self::map_err)?;
+                // SAFETY: the handle lock gives this thread the connection until it drops,
+                // after `stmt` (declared later, dropped first).
+                let mut stmt = unsafe { Stmt::prepare(handle.as_raw_handle(), &sql)? };
+                for row in hold.chunks(width) {
+                    stmt.insert(row, &mut date_buf)?;
+                    if want_ids {
+                        // SAFETY: the connection is held (see above).
+                        ids.push(unsafe { ffi::sqlite3_last_insert_rowid(stmt.db) });
+                    }
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+        Ok(ids)
+    }
+}
