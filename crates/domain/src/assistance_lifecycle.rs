@@ -14,27 +14,7 @@ use crate::role::{Permission, Role};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-macro_rules! coded {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $code),* } }
-            pub fn label(self) -> &'static str { match self { $($name::$v => $label),* } }
-            /// Accepts the code or the Chinese label.
-            pub fn parse(s: &str) -> Option<$name> {
-                let s = s.trim();
-                $name::ALL.iter().copied().find(|v| v.as_str() == s || v.label() == s)
-            }
-        }
-    };
-}
-pub(crate) use coded;
-
-coded!(
+crate::code_enum!(
     /// Where an enrollment stands.
     EnrollmentStatus {
         Applied = "applied" / "待村级评议",
@@ -47,7 +27,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// One step, as recorded.
     Step {
         Apply = "apply" / "申请",
@@ -60,7 +40,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// How an application came in.
     ApplySource {
         Household = "household" / "本人（户）申请",
@@ -69,7 +49,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// Why an enrollment ended.
     ExitReason {
         IncomeAboveLine = "income_above_line" / "收入超过标准",

@@ -6,13 +6,12 @@
 //! decides whether its risk may be declared cleared (风险消除): income above the line for at
 //! least six full months and every checklist item met. A cleared household stays on record.
 
-use crate::assistance_lifecycle::coded;
 use crate::money::Money;
 use crate::period::{Period, PeriodType};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-coded!(
+crate::code_enum!(
     /// 监测对象类型.
     MonitoringType {
         UnstableAfterExit = "unstable_after_exit" / "脱贫不稳定户",
@@ -21,7 +20,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// 风险类型: several may apply.
     RiskCause {
         Illness = "illness" / "因病",
@@ -36,7 +35,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// 帮扶措施.
     MeasureKind {
         Industry = "industry" / "产业帮扶",
@@ -50,7 +49,7 @@ coded!(
     }
 );
 
-coded!(
+crate::code_enum!(
     /// The household checklist (户户清): 两不愁三保障 and drinking water.
     ChecklistItem {
         Food = "food" / "不愁吃",

@@ -108,25 +108,7 @@ pub struct Todo {
     pub visits_due: Vec<(Enrollment, Visit)>,
 }
 
-macro_rules! status_enum {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $code),* } }
-            pub fn label(self) -> &'static str { match self { $($name::$v => $label),* } }
-            pub fn parse(s: &str) -> Option<$name> {
-                let s = s.trim();
-                $name::ALL.iter().copied().find(|v| v.as_str() == s || v.label() == s)
-            }
-        }
-    };
-}
-
-status_enum!(
+xiangzhi_domain::code_enum!(
     PayrollStatus {
         Draft = "draft" / "待审批",
         Approved = "approved" / "已审批",
@@ -135,7 +117,7 @@ status_enum!(
     }
 );
 
-status_enum!(
+xiangzhi_domain::code_enum!(
     LineStatus {
         Pending = "pending" / "待发放",
         Paid = "paid" / "已发放",
@@ -143,14 +125,14 @@ status_enum!(
     }
 );
 
-status_enum!(
+xiangzhi_domain::code_enum!(
     PayoutKind {
         Cash = "cash" / "资金",
         InKind = "in_kind" / "实物",
     }
 );
 
-status_enum!(
+xiangzhi_domain::code_enum!(
     /// The cross-checks (核查).
     CheckKind {
         DeadOrMovedOnPayroll = "dead_or_moved_on_payroll" / "死亡或迁出人员仍在发放名单",

@@ -11,28 +11,7 @@ use xiangzhi_domain::money::Money;
 use xiangzhi_domain::org::{DivisionCode, OrgPath};
 use xiangzhi_domain::phone::Phone;
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),*];
-            /// Stable ASCII code, as stored.
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $code),* } }
-            /// Chinese label, as shown and as written in import files.
-            pub fn label(self) -> &'static str { match self { $($name::$v => $label),* } }
-            /// Accepts the code or the Chinese label.
-            pub fn parse(s: &str) -> Option<$name> {
-                let s = s.trim();
-                $name::ALL.iter().copied().find(|v| v.as_str() == s || v.label() == s)
-            }
-        }
-    };
-}
-
-code_enum!(
+xiangzhi_domain::code_enum!(
     /// 与户主关系.
     Relation {
         Head = "head" / "户主",
@@ -45,7 +24,7 @@ code_enum!(
     }
 );
 
-code_enum!(
+xiangzhi_domain::code_enum!(
     /// 人员状态. Nobody is deleted: a death or a move-out changes the status.
     PersonStatus {
         Registered = "registered" / "在册",
@@ -54,7 +33,7 @@ code_enum!(
     }
 );
 
-code_enum!(
+xiangzhi_domain::code_enum!(
     /// 户状态: a household merged into another or left empty stays on record.
     HouseholdStatus {
         Active = "active" / "在册",
@@ -63,7 +42,7 @@ code_enum!(
     }
 );
 
-code_enum!(
+xiangzhi_domain::code_enum!(
     /// Life events (and the store's own bookkeeping events), each dated and kept.
     EventKind {
         Register = "register" / "登记",
@@ -82,7 +61,7 @@ code_enum!(
     }
 );
 
-code_enum!(
+xiangzhi_domain::code_enum!(
     /// Which side of a record a registry event belongs to.
     EntityKind {
         Person = "person" / "人员",
