@@ -76,6 +76,11 @@ impl PgStore {
             include_str!("../migrations/0004_assistance.sql"),
         ),
         (5, "cases", include_str!("../migrations/0005_cases.sql")),
+        (
+            6,
+            "person_counts",
+            include_str!("../migrations/0006_person_counts.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

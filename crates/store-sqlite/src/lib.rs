@@ -47,6 +47,11 @@ impl SqliteStore {
             include_str!("../migrations/0004_assistance.sql"),
         ),
         (5, "cases", include_str!("../migrations/0005_cases.sql")),
+        (
+            6,
+            "person_counts",
+            include_str!("../migrations/0006_person_counts.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -27,7 +27,7 @@ pub const ENTERPRISE_SELECT: &str = "SELECT e.id, e.name, e.credit_code, e.credi
 pub const PERSON_INDEXES: &[(&str, &str)] = &[
     (
         "persons_path",
-        "CREATE INDEX persons_path ON persons (org_path)",
+        "CREATE INDEX persons_path ON persons (org_path, status)",
     ),
     (
         "persons_household",
@@ -877,26 +877,20 @@ macro_rules! impl_registry_store {
                     }
                 }
 
-                fn looks_like_phone(q: &str) -> bool {
-                    Phone::parse(q).is_ok() && q.chars().filter(char::is_ascii_digit).count() >= 7
-                }
-
-                fn person_filters(&self, b: &mut ::sqlx::QueryBuilder<$DB>, path: &OrgPath, query: &PersonQuery) {
+                /// `by_id`: the caller reads a page in id order. Driven by the path index, the
+                /// planner would read and sort every person of the scope first (over a second
+                /// for 600,000); walking by id stops at the first page of matches. `|| ''`
+                /// keeps the path test (and its collation) but takes it off the index. Counts
+                /// keep the index, which covers them.
+                fn person_filters(&self, b: &mut ::sqlx::QueryBuilder<$DB>, path: &OrgPath, query: &PersonQuery, by_id: bool) {
                     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-                    let by_name = q.is_some_and(|q| {
-                        CitizenId::parse(q).is_err() && !Self::looks_like_phone(q)
-                    });
-                    // A name part cannot use an index. Driven by the path index, the planner
-                    // would read and sort every person of the scope (about 1 s for 600,000);
-                    // walking by id instead stops at the first page of matches. `|| ''` keeps
-                    // the path test (and its collation) but takes it off the index.
-                    let path_col = if by_name { "p.org_path || ''" } else { "p.org_path" };
+                    let path_col = if by_id { "p.org_path || ''" } else { "p.org_path" };
                     b.push(format!(" WHERE {path_col} >= ")).push_bind(path.as_str().to_string());
                     b.push(format!(" AND {path_col} < ")).push_bind(path.upper_bound());
                     if let Some(q) = q {
                         if let Ok(id) = CitizenId::parse(q) {
                             b.push(" AND p.id_hash = ").push_bind(self.vault().lookup(id.as_str()));
-                        } else if let Some(ph) = Phone::parse(q).ok().filter(|_| Self::looks_like_phone(q)) {
+                        } else if let Some(ph) = Phone::parse(q).ok().filter(|_| q.chars().filter(char::is_ascii_digit).count() >= 7) {
                             b.push(" AND p.phone_hash = ").push_bind(self.vault().lookup(ph.as_str()));
                         } else {
                             let n = ::xiangzhi_domain::normalize::normalize_text(q);
@@ -1120,7 +1114,7 @@ macro_rules! impl_registry_store {
                 async fn person_search(&self, scope: &Scope, query: &PersonQuery) -> StoreResult<Vec<Person>> {
                     let path = self.narrowed(scope, query.org_code.as_ref()).await?;
                     let mut b = ::sqlx::QueryBuilder::<$DB>::new(PERSON_SELECT);
-                    self.person_filters(&mut b, &path, query);
+                    self.person_filters(&mut b, &path, query, true);
                     if let Some(a) = query.after_id {
                         b.push(" AND p.id > ").push_bind(a);
                     }
@@ -1132,7 +1126,7 @@ macro_rules! impl_registry_store {
                 async fn person_count(&self, scope: &Scope, query: &PersonQuery) -> StoreResult<i64> {
                     let path = self.narrowed(scope, query.org_code.as_ref()).await?;
                     let mut b = ::sqlx::QueryBuilder::<$DB>::new("SELECT COUNT(*) AS n FROM persons p");
-                    self.person_filters(&mut b, &path, query);
+                    self.person_filters(&mut b, &path, query, false);
                     b.build().fetch_one(self.read()).await.and_then(|r| r.try_get("n")).map_err(err)
                 }
 
@@ -1923,7 +1917,7 @@ macro_rules! impl_registry_store {
                     }
                     let path = self.narrowed(&actor.scope, query.org_code.as_ref()).await?;
                     let mut b = ::sqlx::QueryBuilder::<$DB>::new(PERSON_SELECT);
-                    self.person_filters(&mut b, &path, query);
+                    self.person_filters(&mut b, &path, query, true);
                     if let Some(a) = query.after_id {
                         b.push(" AND p.id > ").push_bind(a);
                     }
