@@ -554,26 +554,8 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
 
 async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
     // The answer for an id that does not exist, to compare foreign 404s with.
-    let nonexistent_page = walker
-        .user
-        .client
-        .get(app.url("/org/361002201299"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let nonexistent_api = walker
-        .user
-        .client
-        .get(app.url("/api/v1/org/361002201299"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let nonexistent_page = walker.user.page(app, "/org/361002201299").await;
+    let nonexistent_api = walker.user.page(app, "/api/v1/org/361002201299").await;
     let mut logout = None;
     for (method, path, _) in routes() {
         let Some(e) = expectation(&method, path) else {

@@ -178,27 +178,16 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
     define_pond(&app).await;
     let cadre = app.login("cadre").await;
 
-    let list = cadre
-        .client
-        .get(app.url("/ledgers"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = cadre.page(&app, "/ledgers").await;
     assert!(list.contains("山塘水库巡查台账"), "{list}");
 
     // The form is generated from the definition.
     let html = cadre
-        .client
-        .get(app.url(&format!("/ledgers/pond_check/entries/new?period={PERIOD}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(
+            &app,
+            &format!("/ledgers/pond_check/entries/new?period={PERIOD}"),
+        )
+        .await;
     for label in [
         "山塘名称",
         "水位（米）",
@@ -349,14 +338,8 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
 
     // The entry shows the derived fields read-only and serves its photo within scope.
     let html = cadre
-        .client
-        .get(app.url(&format!("/ledgers/pond_check/entries/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&app, &format!("/ledgers/pond_check/entries/{id}"))
+        .await;
     assert!(
         html.contains(&person.citizen_id_masked),
         "masked ID derived"
@@ -540,25 +523,11 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let html = cadre
-        .client
-        .get(app.url(&format!("/ledgers/pond_check/entries/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&app, &format!("/ledgers/pond_check/entries/{id}"))
+        .await;
     assert!(html.contains("本期台账已报送，不能修改"), "{html}");
     let clerk = app.login("clerk").await;
-    let grid = clerk
-        .client
-        .get(app.url("/ledgers/pond_check?year=2024"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let grid = clerk.page(&app, "/ledgers/pond_check?year=2024").await;
     assert!(
         grid.contains("已报送") && grid.contains(r#"value="return""#),
         "{grid}"
@@ -579,14 +548,11 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let list = cadre
-        .client
-        .get(app.url(&format!("/ledgers/pond_check/entries?period={PERIOD}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(
+            &app,
+            &format!("/ledgers/pond_check/entries?period={PERIOD}"),
+        )
+        .await;
     assert!(
         list.contains("已退回") && list.contains("请补充照片"),
         "{list}"
@@ -681,15 +647,7 @@ async fn a_village_cadre_cannot_fill_see_or_import_into_another_village() {
     let mine = mine.as_array().unwrap();
     assert_eq!(mine.len(), 12, "the demo's twelve months of 头昌村");
     assert!(mine.iter().all(|e| e["org_code"] == TOUCHANG));
-    let grid = cadre
-        .client
-        .get(app.url("/ledgers/anti_fraud?year=2023"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let grid = cadre.page(&app, "/ledgers/anti_fraud?year=2023").await;
     assert!(grid.contains(TOUCHANG_NAME) && !grid.contains(SHETOU_NAME));
 
     // fill
@@ -962,15 +920,7 @@ async fn an_overdue_period_is_locked_until_the_township_unlocks_it() {
     assert!(html.contains(r#"value="东风塘""#));
 
     let clerk = app.login("clerk").await;
-    let grid = clerk
-        .client
-        .get(app.url("/ledgers/pond_due?year=2023"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let grid = clerk.page(&app, "/ledgers/pond_due?year=2023").await;
     assert!(
         grid.contains("已逾期") && grid.contains(r#"value="unlock""#),
         "{grid}"

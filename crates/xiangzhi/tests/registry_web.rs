@@ -227,15 +227,7 @@ async fn person_pages_mask_reveal_with_audit_and_record_events() {
         .next()
         .expect("a link to the person");
 
-    let page = cadre
-        .client
-        .get(app.url(&format!("/persons/{person_id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = cadre.page(&app, &format!("/persons/{person_id}")).await;
     assert!(page.contains(&id.masked()) && !page.contains(id.as_str()));
 
     let revealed = cadre
@@ -296,15 +288,7 @@ async fn person_pages_mask_reveal_with_audit_and_record_events() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let page = cadre
-        .client
-        .get(app.url(&format!("/persons/{person_id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = cadre.page(&app, &format!("/persons/{person_id}")).await;
     assert!(
         page.contains("迁出") && page.contains("2024-03-01") && page.contains("南昌市"),
         "{page}"
@@ -374,17 +358,6 @@ async fn registered(
     (h.id, ids)
 }
 
-async fn page(user: &common::TestUser, app: &common::TestApp, path: &str) -> String {
-    user.client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn birth_date_stays_hidden_until_reveal_and_a_clerk_corrects_a_wrong_id() {
     let app = spawn_app().await;
@@ -401,13 +374,13 @@ async fn birth_date_stays_hidden_until_reveal_and_a_clerk_corrects_a_wrong_id() 
 
     // Masked ID and birth year only: the full date would give back 14 of 18 characters.
     let cadre = app.login("cadre").await;
-    let html = page(&cadre, &app, &path).await;
+    let html = cadre.page(&app, &path).await;
     assert!(
         html.contains(&wrong.masked()) && html.contains("1958"),
         "{html}"
     );
     assert!(!html.contains("1958-03-04"), "{html}");
-    let list = page(&cadre, &app, "/persons?q=更正测试").await;
+    let list = cadre.page(&app, "/persons?q=更正测试").await;
     assert!(list.contains(&wrong.masked()) && !list.contains("1958-03-04"));
     let revealed = cadre
         .client
@@ -438,7 +411,7 @@ async fn birth_date_stays_hidden_until_reveal_and_a_clerk_corrects_a_wrong_id() 
 
     // The township clerk can: a bad ID is refused in Chinese, a good one replaces it.
     let clerk = app.login("clerk").await;
-    assert!(page(&clerk, &app, &path).await.contains("/citizen-id"));
+    assert!(clerk.page(&app, &path).await.contains("/citizen-id"));
     let mut bad = right.as_str().to_string();
     bad.replace_range(17..18, if bad.ends_with('1') { "2" } else { "1" });
     let res = clerk
@@ -466,7 +439,7 @@ async fn birth_date_stays_hidden_until_reveal_and_a_clerk_corrects_a_wrong_id() 
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let html = page(&clerk, &app, &path).await;
+    let html = clerk.page(&app, &path).await;
     assert!(
         html.contains(&right.masked()) && html.contains("1959"),
         "{html}"
@@ -522,7 +495,7 @@ async fn household_split_form_moves_the_chosen_members_to_a_new_household() {
     )
     .await;
     let cadre = app.login("cadre").await;
-    let html = page(&cadre, &app, &format!("/households/{hid}")).await;
+    let html = cadre.page(&app, &format!("/households/{hid}")).await;
     assert!(html.contains(&format!("/households/{hid}/split")), "{html}");
 
     let split = |form: Vec<(&'static str, String)>| {
@@ -558,11 +531,11 @@ async fn household_split_form_moves_the_chosen_members_to_a_new_household() {
     let old = app.store.household(&scope, hid).await.unwrap();
     assert_eq!(old.member_count, 1);
     assert_eq!(old.head_name.as_deref(), Some("分户父"));
-    let html = page(&cadre, &app, &format!("/households/{hid}")).await;
+    let html = cadre.page(&app, &format!("/households/{hid}")).await;
     assert!(
         html.contains("分户") && html.contains("2024-05-06"),
         "{html}"
     );
-    let html = page(&cadre, &app, &format!("/persons/{}", ids[2])).await;
+    let html = cadre.page(&app, &format!("/persons/{}", ids[2])).await;
     assert!(html.contains("TC-961"), "{html}");
 }

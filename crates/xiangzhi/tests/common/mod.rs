@@ -120,6 +120,20 @@ pub struct TestUser {
     pub username: String,
 }
 
+impl TestUser {
+    /// The body of a page as this user sees it, whatever its status.
+    pub async fn page(&self, app: &TestApp, path: &str) -> String {
+        self.client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
