@@ -57,6 +57,9 @@ pub struct CaseCategory {
     /// One of the 八大重点领域 of petitions.
     pub key_area: bool,
     pub sort: i64,
+    /// `None` for the built-in tree; else the path of the township that added it.
+    #[serde(default)]
+    pub owner_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

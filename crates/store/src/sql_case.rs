@@ -34,7 +34,7 @@ macro_rules! impl_case_store {
             use $crate::sql_ledger::code_at_level;
             use $crate::{StoreError, StoreResult};
             use ::xiangzhi_domain::case::{
-                apply, ActionContext, CaseAction, CaseKind, CaseState, CaseStatus, EventKind, Tier,
+                apply, ActionContext, CaseAction, CaseKind, CaseState, CaseStatus, EventKind, Tier, TimeLimits,
             };
             use ::xiangzhi_domain::org::{DivisionCode, OrgLevel, OrgPath};
             use ::xiangzhi_domain::role::{Permission, Role};
@@ -110,6 +110,55 @@ macro_rules! impl_case_store {
                     path,
                     level: OrgLevel::parse(&level).ok_or_else(|| bad_row("层级"))?,
                 })
+            }
+
+            pub(super) const CATEGORY_SELECT: &str =
+                "SELECT code, parent_code, kind, label, key_area, sort, owner_path FROM case_categories";
+
+            pub(super) fn category_from_row(r: &DbRow) -> StoreResult<CaseCategory> {
+                let kind: String = r.try_get("kind").map_err(err)?;
+                Ok(CaseCategory {
+                    code: r.try_get("code").map_err(err)?,
+                    parent_code: r.try_get("parent_code").map_err(err)?,
+                    kind: CaseKind::parse(&kind).ok_or_else(|| bad_row("事件类型"))?,
+                    label: r.try_get("label").map_err(err)?,
+                    key_area: r.try_get("key_area").map_err(err)?,
+                    sort: r.try_get("sort").map_err(err)?,
+                    owner_path: r.try_get("owner_path").map_err(err)?,
+                })
+            }
+
+            /// The limits of the nearest unit above (or at) `path` that set its own; there are
+            /// a handful of rows, one per township that changed the defaults.
+            pub(super) async fn stored_limits(
+                conn: &mut <$DB as ::sqlx::Database>::Connection,
+                path: &str,
+            ) -> StoreResult<Option<(String, TimeLimits)>> {
+                let rows = ::sqlx::query("SELECT org_code, org_path, limits FROM case_time_limits")
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(err)?;
+                let mut best: Option<(usize, String, String)> = None;
+                for r in &rows {
+                    let p: String = r.try_get("org_path").map_err(err)?;
+                    if path.starts_with(p.as_str()) && best.as_ref().is_none_or(|b| p.len() > b.0) {
+                        best = Some((p.len(), r.try_get("org_code").map_err(err)?, r.try_get("limits").map_err(err)?));
+                    }
+                }
+                best.map(|(_, code, text)| {
+                    let l: TimeLimits = ::serde_json::from_str(&text).map_err(|_| bad_row("事件时限"))?;
+                    Ok((code, l))
+                })
+                .transpose()
+            }
+
+            /// `rules` with the limits stored for `path` in place of the defaults.
+            async fn rules_for(tx: &mut Tx, rules: &CaseRules, path: &str) -> StoreResult<CaseRules> {
+                let mut r = rules.clone();
+                if let Some((_, l)) = stored_limits(&mut **tx, path).await? {
+                    r.limits = l;
+                }
+                Ok(r)
             }
 
             const CASE_SELECT: &str = "SELECT c.id, c.kind, c.category_code, k.label AS category_label, c.title, c.description, \
@@ -356,29 +405,90 @@ macro_rules! impl_case_store {
                 }
             }
 
+            impl $Store {
+                /// [`CaseStore::act_on_case`], with `note` added to the timeline's description
+                /// (why an automatic 催办 was sent).
+                pub(super) async fn act_noted(
+                    &self,
+                    actor: &Actor,
+                    rules: &CaseRules,
+                    id: i64,
+                    action: &CaseAction,
+                    today: NaiveDate,
+                    expected_version: Option<i64>,
+                    note: Option<&str>,
+                ) -> StoreResult<Case> {
+                    let mut tx = self.begin_write().await?;
+                    let r = ::sqlx::query(q(format!("{CASE_SELECT} WHERE c.id = $1")))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?;
+                    let case = case_from_row(&r)?;
+                    in_scope(&actor.scope, case.org_path.as_str())?;
+                    if let Some(v) = expected_version
+                        && v != case.version
+                    {
+                        return Err(StoreError::Conflict("该事件已被他人处理，请刷新后再操作".into()));
+                    }
+                    let last: Option<NaiveDate> = ::sqlx::query("SELECT MAX(on_date) AS d FROM case_events WHERE case_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .try_get("d")
+                        .map_err(err)?;
+                    if let Some(last) = last
+                        && today < last
+                    {
+                        return Err(StoreError::invalid(format!("操作日期（{today}）早于该事件上一步的日期（{last}）")));
+                    }
+                    let actor_tier = tier_of_scope(&actor.scope.path);
+                    let role = actor.role.unwrap_or(Role::Admin);
+                    let rules = &rules_for(&mut tx, rules, case.org_path.as_str()).await?;
+                    let ctx = ActionContext { today, actor_tier, role, calendar: &rules.calendar, limits: &rules.limits };
+                    let mut t = apply(&case.state, action, &ctx).map_err(case_error)?;
+                    if let Some(n) = note {
+                        t.description = format!("{}：{n}", t.description);
+                    }
+                    let now = now_text();
+                    if !write_state(&mut tx, id, &t.state, case.version, &now).await? {
+                        return Err(StoreError::Conflict("该事件已被他人处理，请刷新后再操作".into()));
+                    }
+                    add_event(&mut tx, actor, id, t.event, &t.description, &t.state, today, actor_tier, &now).await?;
+                    <$Store>::audit(
+                        &mut tx,
+                        actor,
+                        AuditRecord {
+                            action: t.event.as_str(),
+                            entity: "case",
+                            entity_id: id.to_string(),
+                            scope_path: case.org_path.as_str().to_string(),
+                            old_value: Some(state_summary(&case.state)),
+                            new_value: Some({
+                                let mut v = state_summary(&t.state);
+                                v["description"] = ::serde_json::Value::String(t.description.clone());
+                                v
+                            }),
+                        },
+                    )
+                    .await?;
+                    tx.commit().await.map_err(err)?;
+                    self.case_by_id(&Scope::all(), id).await
+                }
+            }
+
             #[::async_trait::async_trait]
             impl $crate::case::CaseStore for $Store {
                 async fn case_categories(&self) -> StoreResult<Vec<CaseCategory>> {
-                    let rows = ::sqlx::query(
-                        "SELECT code, parent_code, kind, label, key_area, sort FROM case_categories \
-                         ORDER BY COALESCE(parent_code, code), parent_code IS NOT NULL, sort, code",
-                    )
+                    let rows = ::sqlx::query(q(format!(
+                        "{CATEGORY_SELECT} WHERE owner_path IS NULL ORDER BY COALESCE(parent_code, code), parent_code IS NOT NULL, sort, code"
+                    )))
                     .fetch_all(self.read())
                     .await
                     .map_err(err)?;
-                    rows.iter()
-                        .map(|r| {
-                            let kind: String = r.try_get("kind").map_err(err)?;
-                            Ok(CaseCategory {
-                                code: r.try_get("code").map_err(err)?,
-                                parent_code: r.try_get("parent_code").map_err(err)?,
-                                kind: CaseKind::parse(&kind).ok_or_else(|| bad_row("事件类型"))?,
-                                label: r.try_get("label").map_err(err)?,
-                                key_area: r.try_get("key_area").map_err(err)?,
-                                sort: r.try_get("sort").map_err(err)?,
-                            })
-                        })
-                        .collect()
+                    rows.iter().map(category_from_row).collect()
                 }
 
                 async fn register_case(&self, actor: &Actor, rules: &CaseRules, new: NewCase) -> StoreResult<Case> {
@@ -389,7 +499,7 @@ macro_rules! impl_case_store {
                         return Err(StoreError::invalid("登记日期不能晚于今天"));
                     }
                     let mut tx = self.begin_write().await?;
-                    let cat = ::sqlx::query("SELECT kind FROM case_categories WHERE code = $1")
+                    let cat = ::sqlx::query("SELECT kind, owner_path FROM case_categories WHERE code = $1")
                         .bind(new.category.trim())
                         .fetch_optional(&mut *tx)
                         .await
@@ -397,7 +507,12 @@ macro_rules! impl_case_store {
                         .ok_or_else(|| StoreError::invalid(format!("没有“{}”这个事件类别", new.category.trim())))?;
                     let kind: String = cat.try_get("kind").map_err(err)?;
                     let kind = CaseKind::parse(&kind).ok_or_else(|| bad_row("事件类型"))?;
+                    let owner: Option<String> = cat.try_get("owner_path").map_err(err)?;
                     let unit = unit_in_tx(&mut tx, &actor.scope, &new.org_code).await?;
+                    if owner.is_some_and(|o| !unit.path.starts_with(o.as_str())) {
+                        return Err(StoreError::invalid(format!("没有“{}”这个事件类别", new.category.trim())));
+                    }
+                    let rules = &rules_for(&mut tx, rules, &unit.path).await?;
                     let Some(unit_tier) = Tier::from_org_level(unit.level).filter(|t| *t != Tier::County) else {
                         return Err(StoreError::invalid("事件的发生地须是网格、村（社区）或乡镇"));
                     };
@@ -603,60 +718,7 @@ macro_rules! impl_case_store {
                     today: NaiveDate,
                     expected_version: Option<i64>,
                 ) -> StoreResult<Case> {
-                    let mut tx = self.begin_write().await?;
-                    let r = ::sqlx::query(q(format!("{CASE_SELECT} WHERE c.id = $1")))
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .ok_or(StoreError::NotFound)?;
-                    let case = case_from_row(&r)?;
-                    in_scope(&actor.scope, case.org_path.as_str())?;
-                    if let Some(v) = expected_version
-                        && v != case.version
-                    {
-                        return Err(StoreError::Conflict("该事件已被他人处理，请刷新后再操作".into()));
-                    }
-                    let last: Option<NaiveDate> = ::sqlx::query("SELECT MAX(on_date) AS d FROM case_events WHERE case_id = $1")
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .try_get("d")
-                        .map_err(err)?;
-                    if let Some(last) = last
-                        && today < last
-                    {
-                        return Err(StoreError::invalid(format!("操作日期（{today}）早于该事件上一步的日期（{last}）")));
-                    }
-                    let actor_tier = tier_of_scope(&actor.scope.path);
-                    let role = actor.role.unwrap_or(Role::Admin);
-                    let ctx = ActionContext { today, actor_tier, role, calendar: &rules.calendar, limits: &rules.limits };
-                    let t = apply(&case.state, action, &ctx).map_err(case_error)?;
-                    let now = now_text();
-                    if !write_state(&mut tx, id, &t.state, case.version, &now).await? {
-                        return Err(StoreError::Conflict("该事件已被他人处理，请刷新后再操作".into()));
-                    }
-                    add_event(&mut tx, actor, id, t.event, &t.description, &t.state, today, actor_tier, &now).await?;
-                    <$Store>::audit(
-                        &mut tx,
-                        actor,
-                        AuditRecord {
-                            action: t.event.as_str(),
-                            entity: "case",
-                            entity_id: id.to_string(),
-                            scope_path: case.org_path.as_str().to_string(),
-                            old_value: Some(state_summary(&case.state)),
-                            new_value: Some({
-                                let mut v = state_summary(&t.state);
-                                v["description"] = ::serde_json::Value::String(t.description.clone());
-                                v
-                            }),
-                        },
-                    )
-                    .await?;
-                    tx.commit().await.map_err(err)?;
-                    self.case_by_id(&Scope::all(), id).await
+                    self.act_noted(actor, rules, id, action, today, expected_version, None).await
                 }
 
                 async fn resolution_summary(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> StoreResult<ResolutionSummary> {

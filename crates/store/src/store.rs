@@ -17,6 +17,7 @@ pub trait Store:
     crate::registry::RegistryStore
     + crate::ledger::LedgerStore
     + crate::case::CaseStore
+    + crate::case_settings::CaseSettingsStore
     + crate::assistance::AssistanceStore
     + Send
     + Sync
