@@ -38,4 +38,5 @@ pub mod normalize;
 pub mod org;
 pub mod period;
 pub mod phone;
+pub mod redact;
 pub mod role;

@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn long_numbers_keep_their_ends() {
-        assert_eq!(mask_numbers("电话13812345678，请回电"), "电话138****5678，请回电");
+        assert_eq!(
+            mask_numbers("电话13812345678，请回电"),
+            "电话138****5678，请回电"
+        );
         assert_eq!(
             mask_numbers("身份证36100219900307021X"),
             "身份证361***********021X"

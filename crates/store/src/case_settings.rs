@@ -21,8 +21,8 @@ pub const MAX_CASE_FILE_BYTES: usize = 10 << 20;
 
 /// Extensions a case attachment may have: photos, scans, documents, recordings.
 pub const CASE_FILE_TYPES: &[&str] = &[
-    "jpg", "jpeg", "png", "gif", "webp", "pdf", "doc", "docx", "xls", "xlsx", "txt", "mp3",
-    "m4a", "amr", "mp4",
+    "jpg", "jpeg", "png", "gif", "webp", "pdf", "doc", "docx", "xls", "xlsx", "txt", "mp3", "m4a",
+    "amr", "mp4",
 ];
 
 /// Why a file cannot be attached, in Chinese; `None` when it can.
@@ -54,7 +54,10 @@ pub fn limits_problems(limits: &TimeLimits) -> Vec<String> {
     let mut out = Vec::new();
     for kind in CaseKind::ALL {
         let k = limits.for_kind(kind);
-        for (what, days) in [("受理期限", k.acceptance.days), ("办结期限", k.closing.days)] {
+        for (what, days) in [
+            ("受理期限", k.acceptance.days),
+            ("办结期限", k.closing.days),
+        ] {
             if !(1..=365).contains(&days) {
                 out.push(format!("{kind}的{what}须在1至365天之间，填写了{days}天"));
             }
@@ -203,7 +206,11 @@ mod tests {
     #[test]
     fn attachments_are_limited_by_type_and_size() {
         assert_eq!(case_file_problem("现场.JPG", 1000), None);
-        assert!(case_file_problem("a.exe", 10).unwrap().contains("类型不允许"));
+        assert!(
+            case_file_problem("a.exe", 10)
+                .unwrap()
+                .contains("类型不允许")
+        );
         assert!(case_file_problem("noext", 10).is_some());
         assert!(
             case_file_problem("big.pdf", MAX_CASE_FILE_BYTES + 1)

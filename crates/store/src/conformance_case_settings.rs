@@ -186,10 +186,7 @@ pub async fn townships_add_their_own_categories(store: TestStore) {
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
 
     // Seen in the township, under its parent; not in another township, not in the shared tree.
-    let mine = store
-        .case_categories_in(&cadre.scope)
-        .await
-        .unwrap();
+    let mine = store.case_categories_in(&cadre.scope).await.unwrap();
     let at = mine.iter().position(|x| x.code == c.code).unwrap();
     let parent = mine.iter().position(|x| x.code == "dispute").unwrap();
     assert!(parent < at);
@@ -213,7 +210,10 @@ pub async fn townships_add_their_own_categories(store: TestStore) {
     // A case in the township can use it; one in another township cannot.
     let mut nc = dispute(TOUCHANG, d(2024, 3, 1));
     nc.category = c.code.clone();
-    let case = store.register_case(&cadre, &rules, nc.clone()).await.unwrap();
+    let case = store
+        .register_case(&cadre, &rules, nc.clone())
+        .await
+        .unwrap();
     assert_eq!(case.category_label, "水利灌溉纠纷");
     nc.org_code = code("361002100200");
     let e = store
@@ -282,7 +282,13 @@ pub async fn case_attachments_stay_in_scope(store: TestStore) {
     // Type, size and role are checked; nothing is stored.
     let before = audit_count(&store, "case").await;
     let e = store
-        .attach_case_file(&cadre, case.id, "run.exe", "application/x-msdownload", b"MZ")
+        .attach_case_file(
+            &cadre,
+            case.id,
+            "run.exe",
+            "application/x-msdownload",
+            b"MZ",
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("类型不允许"), "{e}");
@@ -352,7 +358,11 @@ pub async fn due_cases_are_reminded_once_a_day(store: TestStore) {
     let d1 = store.case(&Scope::all(), overdue.id).await.unwrap();
     let last = d1.events.last().unwrap();
     assert_eq!(last.kind, EventKind::Remind);
-    assert!(last.description.contains("超期15天"), "{}", last.description);
+    assert!(
+        last.description.contains("超期15天"),
+        "{}",
+        last.description
+    );
     assert_eq!(d1.case.state.reminders, 1);
     let d2 = store.case(&Scope::all(), soon.id).await.unwrap();
     assert!(d2.events.last().unwrap().description.contains("临期"));

@@ -595,7 +595,9 @@ pub async fn ledger_aggregate(
         audit,
         ledgers,
         ledger_entries,
-        ledger_aggregate
+        ledger_aggregate,
+        crate::case_api::cases,
+        crate::case_api::case
     )
 )]
 pub struct ApiDoc;

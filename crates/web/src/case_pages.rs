@@ -60,6 +60,7 @@ pub struct CaseFilter {
     status: Option<String>,
     tier: Option<String>,
     overdue: Option<String>,
+    reminded: Option<usize>,
 }
 
 #[derive(Template)]
@@ -74,6 +75,21 @@ struct CasesPage {
     kinds: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     tiers: Vec<(&'static str, &'static str)>,
+    can_write: bool,
+    /// Where this user sets time limits and categories: their township (or county).
+    settings_code: Option<String>,
+    can_remind: bool,
+    my_org: String,
+    reminded: Option<usize>,
+}
+
+/// Leaders send 催办 in bulk.
+fn may_remind(me: &CurrentUser) -> bool {
+    use xiangzhi_domain::role::Role;
+    matches!(
+        me.user.role,
+        Role::Admin | Role::TownshipLeader | Role::CountyApprover
+    )
 }
 
 pub async fn cases(
@@ -107,7 +123,46 @@ pub async fn cases(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         tiers: Tier::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        can_write: me.can(xiangzhi_domain::role::Permission::Write),
+        settings_code: (manages_township(&me)
+            && matches!(
+                tier_of_scope(&me.user.org_path),
+                Tier::Township | Tier::County
+            ))
+        .then(|| me.user.org_code.to_string()),
+        can_remind: may_remind(&me),
+        my_org: me.user.org_code.to_string(),
+        reminded: f.reminded,
     }))
+}
+
+#[derive(Deserialize)]
+pub struct RemindForm {
+    org: String,
+}
+
+/// 一键催办: every soon-due and overdue case under `org`, through the state machine.
+pub async fn remind(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(f): Form<RemindForm>,
+) -> AppResult<Response> {
+    if !may_remind(&me) {
+        return Err(AppError::forbidden("只有领导可以批量催办"));
+    }
+    let unit = state
+        .store
+        .org_unit(&me.scope(), &crate::pages::parse_code(&f.org)?)
+        .await?;
+    let mut actor = me.actor();
+    if unit.path != me.user.org_path {
+        actor.scope = xiangzhi_store::Scope::new(unit.path);
+    }
+    let done = state
+        .store
+        .remind_due_cases(&actor, &CaseRules::default(), Utc::now().date_naive())
+        .await?;
+    Ok(Redirect::to(&format!("/cases?reminded={}", done.len())).into_response())
 }
 
 #[derive(Template)]
@@ -115,6 +170,8 @@ pub async fn cases(
 struct TodoPage {
     chrome: Chrome,
     rows: Vec<CaseRow>,
+    /// Of my cases, those reminded (催办) or supervised (督办).
+    pressed: Vec<CaseRow>,
     visits: Vec<KeyPerson>,
     tasks: Vec<Task>,
     today: String,
@@ -158,9 +215,17 @@ pub async fn todo(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
             },
         )
         .await?;
+    let pressed = rows(
+        cases
+            .iter()
+            .filter(|c| c.state.reminders > 0 || c.state.supervised)
+            .cloned()
+            .collect(),
+    );
     Ok(render(TodoPage {
         chrome: Chrome::of(&me),
         rows: rows(cases),
+        pressed,
         visits,
         tasks,
         today: today.to_string(),
@@ -206,6 +271,8 @@ struct CasePage {
     tiers: Vec<(&'static str, &'static str)>,
     my_tier: &'static str,
     notice: bool,
+    attachments: Vec<xiangzhi_store::case_settings::CaseAttachment>,
+    can_write: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -220,6 +287,7 @@ pub async fn case(
     Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
     let d = state.store.case(&me.scope(), id).await?;
+    let attachments = state.store.case_attachments(&me.scope(), id).await?;
     let due = d.case.due_status(Utc::now().date_naive()).label();
     // Only the steps the transition table allows from here; the store checks the rest.
     let steps = EventKind::ALL
@@ -235,6 +303,8 @@ pub async fn case(
         tiers: Tier::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         my_tier: tier_of_scope(&me.user.org_path).label(),
         notice: q.ok.is_some(),
+        attachments,
+        can_write: me.can(xiangzhi_domain::role::Permission::Write),
     }))
 }
 
@@ -391,6 +461,13 @@ struct ProjectsPage {
     chrome: Chrome,
     list: Vec<xiangzhi_store::case::Project>,
     funds_won_wan: String,
+    can_manage: bool,
+}
+
+/// Township roles and administrators: who may enter projects and tasks.
+pub(crate) fn manages_township(me: &CurrentUser) -> bool {
+    use xiangzhi_domain::role::Permission;
+    me.can(Permission::TownshipReview) || me.can(Permission::ManageOrg)
 }
 
 pub async fn projects(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
@@ -400,6 +477,7 @@ pub async fn projects(State(state): State<AppState>, me: CurrentUser) -> AppResu
         chrome: Chrome::of(&me),
         list,
         funds_won_wan: wan(won),
+        can_manage: manages_township(&me),
     }))
 }
 
@@ -419,6 +497,7 @@ struct TasksPage {
     rows: Vec<TaskRow>,
     completion: Vec<xiangzhi_store::case::CompletionRow>,
     can_write: bool,
+    units: Vec<crate::pickers::UnitChoice>,
 }
 
 /// Supervised tasks in scope with the per-village completion the 考核 uses.
@@ -441,6 +520,11 @@ pub async fn tasks(State(state): State<AppState>, me: CurrentUser) -> AppResult<
             .collect(),
         completion,
         can_write: me.can(xiangzhi_domain::role::Permission::Write),
+        units: if manages_township(&me) {
+            crate::pickers::units(&state, &me).await?
+        } else {
+            Vec::new()
+        },
     }))
 }
 

@@ -813,7 +813,7 @@ async fn ref_view(
 }
 
 /// Searches the registry within scope for what was typed into a reference field.
-async fn ref_search(
+pub(crate) async fn ref_search(
     store: &std::sync::Arc<dyn Store>,
     scope: &Scope,
     kind: FieldType,
@@ -1485,18 +1485,22 @@ pub async fn file(
         return Err(AppError::NotFound);
     }
     let f = state.store.ledger_file(&me.scope(), &sha).await?;
-    let mut res = f.content.into_response();
+    Ok(download(f.content, &f.name))
+}
+
+/// A stored file as a download, never rendered inline: an uploaded HTML file cannot run here.
+pub(crate) fn download(content: Vec<u8>, name: &str) -> Response {
+    let mut res = content.into_response();
     let h = res.headers_mut();
-    // Served as a download, never rendered inline: an uploaded HTML file cannot run here.
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
-    let encoded: String = url::form_urlencoded::byte_serialize(f.name.as_bytes()).collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"file\"; filename*=UTF-8''{encoded}"
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(res)
+    res
 }

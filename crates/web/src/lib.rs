@@ -6,14 +6,22 @@
 
 pub mod api;
 mod auth;
+mod case_api;
+mod case_attachments;
+mod case_forms;
 mod case_pages;
+mod case_settings_pages;
 mod error;
 mod import_pages;
+mod key_person_form;
 mod ledger_import;
 mod ledger_pages;
 mod open311;
 mod pages;
 pub mod password;
+mod pickers;
+mod project_forms;
+mod rate_limit;
 mod registry_pages;
 mod routes;
 mod security;

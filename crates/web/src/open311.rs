@@ -3,15 +3,16 @@
 //! request becomes a case registered by the operator `open311` at the unit named by
 //! `jurisdiction_id` (a township, village or grid code), at that unit's tier. Request lists
 //! show only requests that came in this way, and never the requester's name or contact.
-//! JSON and XML, as the format suffix says.
+//! JSON and XML, as the format suffix says. POSTs are limited per client address
+//! ([`crate::rate_limit`]) and, when the installation says so, need an `api_key` (kept hashed).
 //!
 //! These routes carry no session: CSRF protects cookie-authenticated forms, and nothing here
 //! acts with anyone's cookie, so `security` lets them through without a token.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ use xiangzhi_store::case::{
 };
 use xiangzhi_store::{Actor, Scope};
 
+use crate::security::ClientIp;
 use crate::state::AppState;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -347,9 +349,50 @@ pub struct NewRequest {
     long: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    api_key: Option<String>,
 }
 
-async fn create(state: AppState, format: Format, r: NewRequest) -> Response {
+/// The per-client budget and, when configured, the API key: 429 or 403 before anything else.
+async fn admit(
+    state: &AppState,
+    format: Format,
+    ip: &ClientIp,
+    r: &NewRequest,
+) -> Result<(), Response> {
+    let client = ip.0.clone().unwrap_or_else(|| "unknown".into());
+    let budget = state.config.open311_posts_per_minute;
+    if !state
+        .open311_posts
+        .allow(&client, budget, std::time::Instant::now())
+    {
+        return Err(error(
+            format,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("提交过于频繁：每分钟最多{budget}次，请稍后再试"),
+        ));
+    }
+    if state.config.open311_require_key {
+        let key = r.api_key.as_deref().map(str::trim).unwrap_or("");
+        let valid =
+            !key.is_empty()
+                && state.store.open311_key_valid(key).await.map_err(|e| {
+                    error(format, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+                })?;
+        if !valid {
+            return Err(error(
+                format,
+                StatusCode::FORBIDDEN,
+                "api_key 缺失或无效：提交诉求须使用发放的接口密钥",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn create(state: AppState, format: Format, ip: ClientIp, r: NewRequest) -> Response {
+    if let Err(refused) = admit(&state, format, &ip, &r).await {
+        return refused;
+    }
     let trim = |s: &Option<String>| s.as_deref().map(str::trim).unwrap_or("").to_string();
     let code = trim(&r.service_code);
     let services = match services_of(&state).await {
@@ -429,10 +472,18 @@ async fn create(state: AppState, format: Format, r: NewRequest) -> Response {
     }
 }
 
-pub async fn create_json(State(state): State<AppState>, Form(r): Form<NewRequest>) -> Response {
-    create(state, Format::Json, r).await
+pub async fn create_json(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    Form(r): Form<NewRequest>,
+) -> Response {
+    create(state, Format::Json, ip, r).await
 }
 
-pub async fn create_xml(State(state): State<AppState>, Form(r): Form<NewRequest>) -> Response {
-    create(state, Format::Xml, r).await
+pub async fn create_xml(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    Form(r): Form<NewRequest>,
+) -> Response {
+    create(state, Format::Xml, ip, r).await
 }

@@ -9,7 +9,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
 use crate::{
-    api, auth, case_pages, import_pages, ledger_import, ledger_pages, open311, pages,
+    api, auth, case_api, case_attachments, case_forms, case_pages, case_settings_pages,
+    import_pages, key_person_form, ledger_import, ledger_pages, open311, pages, project_forms,
     registry_pages, security,
 };
 
@@ -240,16 +241,80 @@ pub fn route_table() -> Vec<Route> {
         route(Method::GET, "/ledger-files/{sha}", get(ledger_pages::file)),
         route(Method::GET, "/todo", get(case_pages::todo)),
         route(Method::GET, "/cases", get(case_pages::cases)),
+        route(
+            Method::POST,
+            "/cases",
+            post(case_forms::create_case).layer(upload_limit()),
+        ),
+        route(Method::GET, "/cases/new", get(case_forms::new_case)),
+        route(Method::GET, "/cases/export.xlsx", get(case_api::export)),
+        route(Method::POST, "/cases/remind", post(case_pages::remind)),
         route(Method::GET, "/cases/{id}", get(case_pages::case)),
         route(Method::POST, "/cases/{id}/act", post(case_pages::act)),
+        route(
+            Method::POST,
+            "/cases/{id}/attachments",
+            post(case_attachments::upload).layer(upload_limit()),
+        ),
+        route(
+            Method::GET,
+            "/case-files/{sha}",
+            get(case_attachments::file),
+        ),
+        route(
+            Method::GET,
+            "/case-settings/{code}",
+            get(case_settings_pages::settings),
+        ),
+        route(
+            Method::POST,
+            "/case-settings/{code}/limits",
+            post(case_settings_pages::save_limits),
+        ),
+        route(
+            Method::POST,
+            "/case-settings/{code}/categories",
+            post(case_settings_pages::save_category),
+        ),
         route(Method::GET, "/key-persons", get(case_pages::key_persons)),
+        route(
+            Method::POST,
+            "/key-persons",
+            post(key_person_form::create_key_person),
+        ),
+        route(
+            Method::GET,
+            "/key-persons/new",
+            get(key_person_form::new_key_person),
+        ),
         route(
             Method::POST,
             "/key-persons/{id}/visits",
             post(case_pages::record_visit),
         ),
         route(Method::GET, "/projects", get(case_pages::projects)),
+        route(
+            Method::POST,
+            "/projects",
+            post(project_forms::create_project),
+        ),
+        route(
+            Method::GET,
+            "/projects/new",
+            get(project_forms::new_project),
+        ),
+        route(
+            Method::GET,
+            "/projects/{id}",
+            get(project_forms::edit_project),
+        ),
+        route(
+            Method::POST,
+            "/projects/{id}",
+            post(project_forms::update_project),
+        ),
         route(Method::GET, "/tasks", get(case_pages::tasks)),
+        route(Method::POST, "/tasks", post(project_forms::create_task)),
         route(
             Method::POST,
             "/tasks/{id}/progress",
@@ -295,6 +360,8 @@ pub fn route_table() -> Vec<Route> {
             "/api/v1/ledgers/{ledger}/aggregate",
             get(api::ledger_aggregate),
         ),
+        route(Method::GET, "/api/v1/cases", get(case_api::cases)),
+        route(Method::GET, "/api/v1/cases/{id}", get(case_api::case)),
     ]
 }
 

@@ -124,6 +124,19 @@ pub enum CaseCommand {
         #[command(flatten)]
         who: AsUser,
     },
+    /// 催办：对临期（3天内到期）和超期的未办结事件各发一次催办，记入办理过程（每天一次）
+    Remind {
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// 发放 Open311 接口密钥（只保存其散列，密钥只显示这一次）
+    Open311Key {
+        /// 用途，如“12345热线对接”
+        #[arg(long)]
+        label: String,
+        #[command(flatten)]
+        who: AsUser,
+    },
     /// 化解层级统计：网格、村、乡镇、县各办结多少，村内、乡内化解率
     Summary {
         #[arg(long)]
@@ -500,6 +513,24 @@ pub async fn run_case(cmd: CaseCommand, store: &Arc<dyn Store>, json: bool) -> R
                     c.state.tier.label()
                 )
             });
+        }
+        CaseCommand::Remind { who } => {
+            let a = actor(store, &who).await?;
+            let ids = store
+                .remind_due_cases(&a, &CaseRules::default(), today(&who))
+                .await?;
+            print(json, &serde_json::json!({ "reminded": ids }), || {
+                println!("已催办 {} 件事件", ids.len())
+            });
+        }
+        CaseCommand::Open311Key { label, who } => {
+            let a = actor(store, &who).await?;
+            let key = store.add_open311_key(&a, &label).await?;
+            print(
+                json,
+                &serde_json::json!({ "label": label, "api_key": key }),
+                || println!("Open311 接口密钥（请妥善保存，不会再次显示）：{key}"),
+            );
         }
         CaseCommand::Summary { from, to, who } => {
             let a = actor(store, &who).await?;

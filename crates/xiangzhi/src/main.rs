@@ -44,6 +44,12 @@ enum Command {
         /// 通过 HTTPS 访问时打开：Cookie 加 Secure 标记
         #[arg(long)]
         secure_cookies: bool,
+        /// Open311 提交诉求须带有效的 api_key（用 case open311-key 发放）
+        #[arg(long)]
+        open311_require_key: bool,
+        /// 每个客户端每分钟最多提交几次 Open311 诉求
+        #[arg(long, default_value_t = 20)]
+        open311_posts_per_minute: u32,
     },
     /// 载入演示乡（抚州市临川区连城乡，即材料中的 X 乡）并启动网页服务
     Demo {
@@ -237,9 +243,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             listen,
             secure_cookies,
+            open311_require_key,
+            open311_posts_per_minute,
         } => {
             let store = open_store(url()).await?;
-            serve(store, &listen, secure_cookies, None).await
+            let config = xiangzhi_web::WebConfig {
+                secure_cookies,
+                open311_require_key,
+                open311_posts_per_minute,
+            };
+            serve(store, &listen, config, None).await
         }
         Command::Demo { listen, no_serve } => {
             let url = db.unwrap_or_else(|| "sqlite://./xiangzhi-demo.db".into());
@@ -249,7 +262,7 @@ async fn run(cli: Cli) -> Result<()> {
                 print(cli.json, &logins, || println!("演示数据已载入"));
                 return Ok(());
             }
-            serve(store, &listen, false, Some(logins)).await
+            serve(store, &listen, Default::default(), Some(logins)).await
         }
         Command::Migrate => {
             let store = open_store(url()).await?;
@@ -338,7 +351,7 @@ async fn run(cli: Cli) -> Result<()> {
 async fn serve(
     store: Arc<dyn Store>,
     listen: &str,
-    secure_cookies: bool,
+    config: xiangzhi_web::WebConfig,
     demo: Option<Vec<demo::Login>>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -352,9 +365,27 @@ async fn serve(
             println!("  {:<10} {:<8} {}", l.username, l.role.label(), l.org_name);
         }
     }
-    let state = xiangzhi_web::AppState::new(store, xiangzhi_web::WebConfig { secure_cookies });
+    tokio::spawn(remind_hourly(store.clone()));
+    let state = xiangzhi_web::AppState::new(store, config);
     xiangzhi_web::serve(listener, state).await?;
     Ok(())
+}
+
+/// 催办 soon-due and overdue cases while the server runs: at most once a case a day (the
+/// store skips those already reminded today), checked every hour so a restart loses nothing.
+async fn remind_hourly(store: Arc<dyn Store>) {
+    let rules = xiangzhi_store::case::CaseRules::default();
+    let actor = Actor::system("催办");
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let today = chrono::Local::now().date_naive();
+        match store.remind_due_cases(&actor, &rules, today).await {
+            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "due cases reminded"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "due-case reminders failed"),
+        }
+    }
 }
 
 fn code(s: &str) -> Result<DivisionCode> {

@@ -141,12 +141,33 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/ledger-files/{sha}", NotFound, NotFound),
     e("GET", "/todo", Scoped, Scoped),
     e("GET", "/cases", Scoped, Scoped),
+    e("POST", "/cases", NotFound, NotFound),
+    e("GET", "/cases/new", Scoped, Scoped),
+    e("GET", "/cases/export.xlsx", Scoped, Scoped),
+    e("POST", "/cases/remind", Forbidden, NotFound),
     e("GET", "/cases/{id}", NotFound, NotFound),
     e("POST", "/cases/{id}/act", NotFound, NotFound),
+    e("POST", "/cases/{id}/attachments", NotFound, NotFound),
+    e("GET", "/case-files/{sha}", NotFound, NotFound),
+    e("GET", "/case-settings/{code}", NotFound, NotFound),
+    e("POST", "/case-settings/{code}/limits", Forbidden, NotFound),
+    e(
+        "POST",
+        "/case-settings/{code}/categories",
+        Forbidden,
+        NotFound,
+    ),
     e("GET", "/key-persons", Scoped, Scoped),
+    e("POST", "/key-persons", NotFound, NotFound),
+    e("GET", "/key-persons/new", Scoped, Scoped),
     e("POST", "/key-persons/{id}/visits", NotFound, NotFound),
     e("GET", "/projects", Scoped, Scoped),
+    e("POST", "/projects", Forbidden, NotFound),
+    e("GET", "/projects/new", Scoped, Scoped),
+    e("GET", "/projects/{id}", NotFound, NotFound),
+    e("POST", "/projects/{id}", Forbidden, NotFound),
     e("GET", "/tasks", Scoped, Scoped),
+    e("POST", "/tasks", Forbidden, NotFound),
     e("POST", "/tasks/{id}/progress", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
@@ -164,6 +185,8 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/api/v1/ledgers", Scoped, Scoped),
     e("GET", "/api/v1/ledgers/{ledger}/entries", Scoped, Scoped),
     e("GET", "/api/v1/ledgers/{ledger}/aggregate", Scoped, Scoped),
+    e("GET", "/api/v1/cases", Scoped, Scoped),
+    e("GET", "/api/v1/cases/{id}", NotFound, NotFound),
 ];
 
 /// The ledger the walk probes: monthly, filled by villages, one row per village.
@@ -242,6 +265,7 @@ struct Walker {
     case_ids: Vec<i64>,
     key_person_ids: Vec<i64>,
     task_ids: Vec<i64>,
+    project_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
 }
@@ -285,6 +309,38 @@ async fn key_persons_outside(app: &TestApp, path: &str) -> Vec<i64> {
     out
 }
 
+/// Demo projects outside `path`.
+async fn projects_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    let out: Vec<i64> = app
+        .store
+        .projects(&Scope::all(), None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|p| !p.org_path.as_str().starts_with(path))
+        .map(|p| p.id)
+        .take(3)
+        .collect();
+    assert!(!out.is_empty(), "the demo has projects outside {path}");
+    out
+}
+
+/// A file attached to a case outside `path`, so that serving it by hash is probed too.
+async fn case_file_outside(app: &TestApp, path: &str) -> String {
+    let case = cases_outside(app, path).await[0];
+    app.store
+        .attach_case_file(
+            &Actor::system("test"),
+            case,
+            "现场.png",
+            "image/png",
+            format!("事件{case}的现场照片，{path}之外").as_bytes(),
+        )
+        .await
+        .unwrap()
+        .sha256
+}
+
 /// Demo supervised tasks outside `path` that are still open (a finished one refuses any
 /// report anyway, which would prove nothing about scope).
 async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
@@ -320,8 +376,10 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.enterprise_ids
     } else if path.starts_with("/ledgers/") {
         &walker.entry_ids
-    } else if path.starts_with("/cases/") {
+    } else if path.starts_with("/cases/") || path.starts_with("/api/v1/cases/") {
         &walker.case_ids
+    } else if path.starts_with("/projects/") {
+        &walker.project_ids
     } else if path.starts_with("/key-persons/") {
         &walker.key_person_ids
     } else if path.starts_with("/tasks/") {
@@ -428,6 +486,7 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
     }
     let csrf = walker.user.csrf.as_str();
     let foreign_org = walker.codes[0].as_str();
+    let foreign_person = format!("id:{}", walker.person_ids[0]);
     if url == "/registry/import" {
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.to_string())
@@ -464,6 +523,21 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
                         .into_bytes(),
                 )
                 .file_name("越界.csv"),
+            );
+        return c.request(method.clone(), full).multipart(form);
+    }
+    if url == "/cases" || url.ends_with("/attachments") {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("category", "dispute.neighbour")
+            .text("title", "越界登记的事件")
+            .text("description", "越界登记")
+            .text("org", foreign_org.to_string())
+            .text("source", "window")
+            .text("go", "save")
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(b"%PDF-1.4 yuejie".to_vec()).file_name("越界.pdf"),
             );
         return c.request(method.clone(), full).multipart(form);
     }
@@ -528,6 +602,38 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("reason", "越界作废")]
     } else if url.starts_with("/cases/") && url.ends_with("/act") {
         vec![("action", "remind")]
+    } else if url == "/cases/remind" {
+        vec![("org", foreign_org)]
+    } else if url.ends_with("/limits") {
+        vec![("dispute_acc_days", "9"), ("dispute_close_days", "9")]
+    } else if url.ends_with("/categories") {
+        vec![("parent", "dispute"), ("label", "越界类别")]
+    } else if url == "/key-persons" {
+        vec![
+            ("person", foreign_person.as_str()),
+            ("categories", "released_prisoner"),
+            ("risk", "1"),
+            ("cadre", "越界专人"),
+            ("since", "2024-01-01"),
+            ("go", "save"),
+        ]
+    } else if url.starts_with("/projects") {
+        vec![
+            ("name", "越界项目"),
+            ("kind", "key"),
+            ("stage", "talks"),
+            ("org", foreign_org),
+            ("year", "2024"),
+            ("planned_wan", "100"),
+            ("go", "save"),
+        ]
+    } else if url == "/tasks" {
+        vec![
+            ("title", "越界任务"),
+            ("org", foreign_org),
+            ("owner", "越界责任人"),
+            ("deadline", "2030-01-01"),
+        ]
     } else if url.ends_with("/visits") {
         vec![("note", "越界走访")]
     } else if url.ends_with("/progress") {
@@ -950,8 +1056,13 @@ async fn no_route_reaches_outside_the_scope() {
         household_ids: vec![shetou_rec.1, tongyuan_rec.1],
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
         entry_ids: vec![shetou_entry, tongyuan_entry],
-        file_shas: vec![shetou_file.clone(), tongyuan_file.clone()],
+        file_shas: vec![
+            shetou_file.clone(),
+            tongyuan_file.clone(),
+            case_file_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        ],
         case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        project_ids: projects_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
@@ -984,8 +1095,13 @@ async fn no_route_reaches_outside_the_scope() {
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         entry_ids: vec![shetou_entry, touchang_entry],
-        file_shas: vec![shetou_file.clone(), touchang_file.clone()],
+        file_shas: vec![
+            shetou_file.clone(),
+            touchang_file.clone(),
+            case_file_outside(&app, "/36/3610/361002/361002202/").await,
+        ],
         case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
+        project_ids: projects_outside(&app, "/36/3610/361002/361002202/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [

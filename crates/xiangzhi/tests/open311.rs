@@ -159,3 +159,67 @@ async fn georeport_client_reads_services_and_creates_a_case() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("value=\"accept\""));
 }
+
+/// Posting with a key when the installation asks for one, and the per-client budget: refused
+/// posts create nothing.
+#[tokio::test]
+async fn posts_need_a_key_when_configured_and_are_rate_limited() {
+    let app = common::spawn_app_with(xiangzhi_web::WebConfig {
+        open311_require_key: true,
+        open311_posts_per_minute: 3,
+        ..Default::default()
+    })
+    .await;
+    let key = app
+        .store
+        .add_open311_key(&xiangzhi_store::Actor::system("test"), "12345热线")
+        .await
+        .unwrap();
+    let count = || async {
+        app.store
+            .cases(
+                &Scope::all(),
+                &CaseQuery {
+                    limit: 5000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    let c = common::client();
+    let post = |api_key: Option<&str>| {
+        let mut form = vec![
+            ("jurisdiction_id", "361002201211001"),
+            ("service_code", "hazard.fire"),
+            ("description", "柴草堆放在灶台旁"),
+        ];
+        if let Some(k) = api_key {
+            form.push(("api_key", k));
+        }
+        c.post(app.url("/open311/v2/requests.json"))
+            .form(&form)
+            .send()
+    };
+    let res = post(None).await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("api_key"));
+    let res = post(Some("x311_wrong")).await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = post(Some(&key)).await.unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    // Three posts a minute: the fourth is refused, key or not.
+    let res = post(Some(&key)).await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.text().await.unwrap().contains("每分钟最多3次"));
+    assert_eq!(count().await, before + 1);
+    // Reading is not limited.
+    let res = c
+        .get(app.url("/open311/v2/services.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
