@@ -81,6 +81,11 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (
+            8,
+            "assistance_accounts_checks",
+            include_str!("../migrations/0008_assistance_accounts_checks.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

@@ -52,6 +52,11 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (
+            8,
+            "assistance_accounts_checks",
+            include_str!("../migrations/0008_assistance_accounts_checks.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod case;
 pub mod conformance;
 pub mod conformance_assistance;
+pub mod conformance_assistance_accounts;
 pub mod conformance_case;
 pub mod conformance_ledger;
 pub mod conformance_registry;

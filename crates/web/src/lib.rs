@@ -5,15 +5,21 @@
 //! no handler can skip them.
 
 pub mod api;
+mod assistance_pages;
 mod auth;
+pub mod bank_file;
 mod case_pages;
+pub mod check_pages;
 mod error;
 mod import_pages;
 mod ledger_import;
 mod ledger_pages;
+mod monitoring_pages;
 mod open311;
 mod pages;
 pub mod password;
+mod payroll_pages;
+mod program_pages;
 mod registry_pages;
 mod routes;
 mod security;

@@ -352,8 +352,12 @@ async fn serve(
             println!("  {:<10} {:<8} {}", l.username, l.role.label(), l.org_name);
         }
     }
+    // The assistance cross-checks run now and then once a day, stored as run by the system.
+    let nightly = xiangzhi_web::check_pages::spawn_nightly(store.clone());
     let state = xiangzhi_web::AppState::new(store, xiangzhi_web::WebConfig { secure_cookies });
-    xiangzhi_web::serve(listener, state).await?;
+    let served = xiangzhi_web::serve(listener, state).await;
+    nightly.abort();
+    served?;
     Ok(())
 }
 
