@@ -17,10 +17,12 @@
 
 pub mod docx;
 pub mod html;
+#[cfg(feature = "pdf")]
 pub mod pdf;
 
 use std::fmt;
 
+#[cfg(feature = "pdf")]
 pub use pdf::{PdfConfig, PdfRenderer};
 
 /// One official document: a title, optional subtitle, issuer (发文机关署名)

@@ -162,6 +162,10 @@ pub struct Program {
     /// Means-tested: an owned enterprise above the capital threshold is a hit of the cross-check.
     #[serde(default)]
     pub means_tested: bool,
+    /// 防返贫监测 line: the per-capita monthly income a monitored household must stay above
+    /// for six months before its risk may be declared cleared (风险消除).
+    #[serde(default)]
+    pub income_line: Option<Money>,
 }
 
 /// Why a program configuration cannot be saved.
@@ -286,6 +290,12 @@ impl Program {
                 ));
             }
         }
+        if self
+            .income_line
+            .is_some_and(|m| m.is_negative() || m == Money::ZERO)
+        {
+            return bad("监测收入标准必须大于0".into());
+        }
         if self.frequency == Frequency::None && !self.standards.is_empty() {
             return bad("不直接发放的项目不应设发放标准".into());
         }
@@ -327,6 +337,7 @@ impl Program {
             township_approves: false,
             incompatible: Vec::new(),
             means_tested: false,
+            income_line: Option::None,
         };
         use EnrollUnit::*;
         use Frequency::*;
@@ -467,6 +478,8 @@ impl Program {
         monitoring.review_months = 3;
         monitoring.notice_days = 5;
         monitoring.township_approves = true;
+        // 7,200 yuan a year per person, the province's 2023 monitoring line, by the month.
+        monitoring.income_line = Money::from_yuan(600);
 
         vec![
             min_living, near, extreme, temp, child, disability, elderly, monitoring,

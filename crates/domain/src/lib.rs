@@ -28,10 +28,12 @@ macro_rules! code_enum {
 pub mod assistance;
 pub mod assistance_lifecycle;
 pub mod assistance_monitoring;
+pub mod bank_account;
 pub mod calendar;
 pub mod case;
 pub mod citizen_id;
 pub mod credit_code;
+pub mod disclosure;
 pub mod ledger;
 pub mod money;
 pub mod normalize;

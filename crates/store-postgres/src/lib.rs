@@ -86,6 +86,11 @@ impl PgStore {
             "case_settings",
             include_str!("../migrations/0007_case_settings.sql"),
         ),
+        (
+            8,
+            "assistance_accounts_checks",
+            include_str!("../migrations/0008_assistance_accounts_checks.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

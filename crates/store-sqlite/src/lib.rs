@@ -57,6 +57,11 @@ impl SqliteStore {
             "case_settings",
             include_str!("../migrations/0007_case_settings.sql"),
         ),
+        (
+            8,
+            "assistance_accounts_checks",
+            include_str!("../migrations/0008_assistance_accounts_checks.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

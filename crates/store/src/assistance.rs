@@ -16,6 +16,7 @@ use xiangzhi_domain::assistance_lifecycle::{
     ApplySource, Decision, EnrollmentState, EnrollmentStatus, Step, StepAction,
 };
 use xiangzhi_domain::assistance_monitoring::{MonitoringDetail, Visit};
+use xiangzhi_domain::bank_account::BankAccount;
 use xiangzhi_domain::money::Money;
 use xiangzhi_domain::org::{DivisionCode, OrgPath};
 
@@ -186,9 +187,46 @@ pub struct BankLine {
     pub line_id: i64,
     pub name: String,
     pub citizen_id: String,
+    /// The payee's bank and account number in full; empty when none is on record.
+    pub bank_name: String,
+    pub account: String,
     pub village: String,
     pub amount: Money,
 }
+
+/// A payee's bank account as screens show it: the number masked.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayeeAccount {
+    pub person_id: i64,
+    pub bank_name: String,
+    pub account_masked: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// A stored run of every cross-check over one scope (`run_by` is `system:…` for the nightly
+/// run). Runs are kept per scope path and shown only to users of exactly that scope, so no
+/// one reads hits computed over a wider area.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckRun {
+    pub id: i64,
+    pub scope_path: OrgPath,
+    pub run_at: String,
+    pub run_by: String,
+    pub options: CheckOptions,
+    pub hits: Vec<CheckHit>,
+}
+
+/// A monitored household (防返贫) with its details, if registered yet: what 村村清 sums up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Monitored {
+    pub enrollment: Enrollment,
+    pub detail: Option<MonitoringDetail>,
+}
+
+/// Registered capital (万元) above which an enrolled household's enterprise is a hit, unless
+/// the caller says otherwise.
+pub const DEFAULT_CAPITAL_WAN: i64 = 50;
 
 /// A line outcome from the bank.
 #[derive(Debug, Clone)]
@@ -411,4 +449,39 @@ pub trait AssistanceStore: Send + Sync {
     /// Runs every cross-check over the records in scope.
     async fn run_checks(&self, scope: &Scope, options: &CheckOptions)
     -> StoreResult<Vec<CheckHit>>;
+
+    /// Runs every cross-check over the actor's scope and stores the run. Audited.
+    async fn record_check_run(
+        &self,
+        actor: &Actor,
+        options: &CheckOptions,
+    ) -> StoreResult<CheckRun>;
+
+    /// The latest stored run over exactly this scope.
+    async fn latest_check_run(&self, scope: &Scope) -> StoreResult<Option<CheckRun>>;
+
+    /// Sets the bank account a person is paid into (sealed at rest). The person must be in
+    /// the actor's scope. Audited with the masked number only.
+    async fn set_payee_account(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+        bank_name: &str,
+        account: &BankAccount,
+    ) -> StoreResult<PayeeAccount>;
+
+    /// The person's account, masked; `NotFound` for a person outside the scope.
+    async fn payee_account(
+        &self,
+        scope: &Scope,
+        person_id: i64,
+    ) -> StoreResult<Option<PayeeAccount>>;
+
+    /// Monitoring enrollments in scope (optionally under one unit), rejected ones left out,
+    /// with their details.
+    async fn monitored(
+        &self,
+        scope: &Scope,
+        org: Option<&DivisionCode>,
+    ) -> StoreResult<Vec<Monitored>>;
 }

@@ -26,6 +26,8 @@ use crate::error::StoreError;
 use crate::model::*;
 use crate::registry::*;
 
+pub use crate::conformance_assistance_accounts::*;
+
 const TOUCHANG: &str = "361002201211";
 const SHETOU: &str = "361002201208";
 const TOWNSHIP: &str = "361002201";
@@ -35,7 +37,7 @@ fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).unwrap()
 }
 
-fn d(s: &str) -> NaiveDate {
+pub(crate) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
@@ -52,15 +54,15 @@ fn cid(seq: u16) -> CitizenId {
     )
 }
 
-struct People {
-    clerk: Actor,
-    leader: Actor,
-    cadre: Actor,
-    shetou: Actor,
-    county: Actor,
+pub(crate) struct People {
+    pub(crate) clerk: Actor,
+    pub(crate) leader: Actor,
+    pub(crate) cadre: Actor,
+    pub(crate) shetou: Actor,
+    pub(crate) county: Actor,
 }
 
-async fn people(store: &TestStore) -> People {
+pub(crate) async fn people(store: &TestStore) -> People {
     seeded(store).await;
     People {
         clerk: actor_at(store, TOWNSHIP, Role::TownshipClerk).await,
@@ -72,7 +74,7 @@ async fn people(store: &TestStore) -> People {
 }
 
 /// A household with `size` registered members under `org`; returns (household, member ids).
-async fn family(
+pub(crate) async fn family(
     store: &TestStore,
     actor: &Actor,
     no: &str,
@@ -117,7 +119,7 @@ async fn family(
     (h, ids)
 }
 
-fn application(
+pub(crate) fn application(
     program: &str,
     household: Option<i64>,
     person: Option<i64>,
@@ -135,7 +137,7 @@ fn application(
 }
 
 /// Takes an application through every step to active (approved 2023-03-11, paid from April).
-async fn activate(store: &TestStore, p: &People, id: i64) -> Enrollment {
+pub(crate) async fn activate(store: &TestStore, p: &People, id: i64) -> Enrollment {
     let e = store
         .enrollment_step(
             &p.cadre,
@@ -1226,7 +1228,11 @@ macro_rules! assistance_conformance_tests {
             assistance_programs_are_data,
             assistance_payroll_from_generation_to_reconciliation,
             assistance_monitoring_and_payouts,
-            assistance_checks_find_planted_faults
+            assistance_checks_find_planted_faults,
+            assistance_payee_accounts_are_sealed_and_in_the_bank_file,
+            assistance_check_runs_are_kept_per_scope,
+            assistance_monitored_households_by_village,
+            assistance_programs_are_county_wide
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

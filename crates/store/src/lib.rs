@@ -11,6 +11,7 @@ pub mod case;
 pub mod case_settings;
 pub mod conformance;
 pub mod conformance_assistance;
+pub mod conformance_assistance_accounts;
 pub mod conformance_case;
 pub mod conformance_case_settings;
 pub mod conformance_ledger;

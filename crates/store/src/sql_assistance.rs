@@ -59,6 +59,7 @@ macro_rules! impl_assistance_store {
                 ExitReason, LifecycleError, Step, StepAction, StepActor,
             };
             use ::xiangzhi_domain::assistance_monitoring::MonitoringDetail;
+            use ::xiangzhi_domain::bank_account::BankAccount;
             use ::xiangzhi_domain::money::Money;
             use ::xiangzhi_domain::org::{DivisionCode, OrgLevel, OrgPath};
             use ::xiangzhi_domain::period::{Period, PeriodType};
@@ -461,6 +462,10 @@ macro_rules! impl_assistance_store {
                 async fn save_program(&self, actor: &Actor, program: &Program) -> StoreResult<()> {
                     if actor.role.is_some_and(|r| !r.can(Permission::ManageOrg)) {
                         return Err(StoreError::Forbidden("只有系统管理员可以修改救助项目配置".into()));
+                    }
+                    // A program applies to every unit, so a township's administrator may not change it.
+                    if actor.scope.path.depth() > 3 {
+                        return Err(StoreError::Forbidden("救助项目全县通用，只有县级及以上的系统管理员可以修改".into()));
                     }
                     program.validate().map_err(|e| StoreError::invalid(e.0))?;
                     let mut tx = self.begin_write().await?;
@@ -1082,8 +1087,10 @@ macro_rules! impl_assistance_store {
                         return Err(StoreError::invalid(format!("发放表{}，审批后才能导出银行文件", p.status.label())));
                     }
                     let rows = ::sqlx::query(
-                        "SELECT l.id, COALESCE(p.name, '') AS name, p.id_sealed, l.org_path, COALESCE(o.name, '') AS org_name, l.amount_fen \
+                        "SELECT l.id, COALESCE(p.name, '') AS name, p.id_sealed, l.org_path, COALESCE(o.name, '') AS org_name, l.amount_fen, \
+                         pa.bank_name, pa.account_sealed \
                          FROM payroll_lines l LEFT JOIN persons p ON p.id = l.person_id LEFT JOIN org_units o ON o.code = l.org_code \
+                         LEFT JOIN payee_accounts pa ON pa.person_id = l.person_id \
                          WHERE l.payroll_id = $1 AND l.status = 'pending' AND l.amount_fen > 0 ORDER BY l.id",
                     )
                     .bind(id)
@@ -1114,6 +1121,11 @@ macro_rules! impl_assistance_store {
                             line_id: r.try_get("id").map_err(err)?,
                             name: r.try_get("name").map_err(err)?,
                             citizen_id: match sealed { Some(s) => self.vault().open(&s)?, None => String::new() },
+                            bank_name: r.try_get::<Option<String>, _>("bank_name").map_err(err)?.unwrap_or_default(),
+                            account: match r.try_get::<Option<String>, _>("account_sealed").map_err(err)? {
+                                Some(s) => self.vault().open(&s)?,
+                                None => String::new(),
+                            },
                             village,
                             amount: money(r.try_get("amount_fen").map_err(err)?),
                         });
@@ -1472,6 +1484,199 @@ macro_rules! impl_assistance_store {
                         });
                     }
                     Ok(hits)
+                }
+
+                async fn record_check_run(&self, actor: &Actor, options: &CheckOptions) -> StoreResult<CheckRun> {
+                    let hits = self.run_checks(&actor.scope, options).await?;
+                    let run_at = now_text();
+                    let mut tx = self.begin_write().await?;
+                    let id: i64 = ::sqlx::query("INSERT INTO check_runs (scope_path, run_at, run_by, options, hits) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                        .bind(actor.scope.path.as_str())
+                        .bind(&run_at)
+                        .bind(&actor.username)
+                        .bind(json(options)?)
+                        .bind(json(&hits)?)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .try_get("id")
+                        .map_err(err)?;
+                    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+                    for h in &hits {
+                        *by_kind.entry(h.check.as_str()).or_default() += 1;
+                    }
+                    <$Store>::audit(&mut tx, actor, AuditRecord {
+                        action: "check_run",
+                        entity: "check_run",
+                        entity_id: id.to_string(),
+                        scope_path: actor.scope.path.as_str().to_string(),
+                        old_value: None,
+                        new_value: Some(::serde_json::json!({"hits": hits.len(), "by_check": by_kind, "today": date_text(options.today)})),
+                    }).await?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(CheckRun {
+                        id,
+                        scope_path: actor.scope.path.clone(),
+                        run_at,
+                        run_by: actor.username.clone(),
+                        options: options.clone(),
+                        hits,
+                    })
+                }
+
+                async fn latest_check_run(&self, scope: &Scope) -> StoreResult<Option<CheckRun>> {
+                    let Some(r) = ::sqlx::query("SELECT id, scope_path, run_at, run_by, options, hits FROM check_runs WHERE scope_path = $1 ORDER BY id DESC LIMIT 1")
+                        .bind(scope.path.as_str())
+                        .fetch_optional(self.read())
+                        .await
+                        .map_err(err)?
+                    else {
+                        return Ok(None);
+                    };
+                    let options: String = r.try_get("options").map_err(err)?;
+                    let hits: String = r.try_get("hits").map_err(err)?;
+                    Ok(Some(CheckRun {
+                        id: r.try_get("id").map_err(err)?,
+                        scope_path: OrgPath::from_stored(r.try_get("scope_path").map_err(err)?),
+                        run_at: r.try_get("run_at").map_err(err)?,
+                        run_by: r.try_get("run_by").map_err(err)?,
+                        options: ::serde_json::from_str(&options).map_err(|_| bad_row("核查条件"))?,
+                        hits: ::serde_json::from_str(&hits).map_err(|_| bad_row("核查结果"))?,
+                    }))
+                }
+
+                async fn set_payee_account(&self, actor: &Actor, person_id: i64, bank_name: &str, account: &BankAccount) -> StoreResult<PayeeAccount> {
+                    can_write(actor, "登记收款账户")?;
+                    let bank_name = bank_name.trim();
+                    if bank_name.is_empty() {
+                        return Err(StoreError::invalid("请填写开户银行"));
+                    }
+                    if bank_name.chars().count() > 60 {
+                        return Err(StoreError::invalid("开户银行名称最长60个字"));
+                    }
+                    let mut tx = self.begin_write().await?;
+                    let path: String = ::sqlx::query("SELECT org_path FROM persons WHERE id = $1")
+                        .bind(person_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?
+                        .try_get("org_path")
+                        .map_err(err)?;
+                    in_scope(&actor.scope, &path)?;
+                    let old = ::sqlx::query("SELECT bank_name, account_sealed FROM payee_accounts WHERE person_id = $1")
+                        .bind(person_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    let old_value = match old {
+                        Some(r) => {
+                            let sealed: String = r.try_get("account_sealed").map_err(err)?;
+                            let plain = self.vault().open(&sealed)?;
+                            let masked = BankAccount::parse(&plain).map(|a| a.masked()).unwrap_or_default();
+                            if plain == account.as_str() && r.try_get::<String, _>("bank_name").map_err(err)? == bank_name {
+                                return self.payee_account(&actor.scope, person_id).await?.ok_or(StoreError::NotFound);
+                            }
+                            Some(::serde_json::json!({"bank_name": r.try_get::<String, _>("bank_name").map_err(err)?, "account": masked}))
+                        }
+                        None => None,
+                    };
+                    let now = now_text();
+                    ::sqlx::query("INSERT INTO payee_accounts (person_id, bank_name, account_sealed, account_hash, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
+                                   ON CONFLICT (person_id) DO UPDATE SET bank_name = excluded.bank_name, account_sealed = excluded.account_sealed, \
+                                   account_hash = excluded.account_hash, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+                        .bind(person_id)
+                        .bind(bank_name)
+                        .bind(self.vault().seal(account.as_str()))
+                        .bind(self.vault().lookup(account.as_str()))
+                        .bind(&now)
+                        .bind(&actor.username)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    <$Store>::audit(&mut tx, actor, AuditRecord {
+                        action: "payee_account_set",
+                        entity: "person",
+                        entity_id: person_id.to_string(),
+                        scope_path: path,
+                        old_value,
+                        new_value: Some(::serde_json::json!({"bank_name": bank_name, "account": account.masked()})),
+                    }).await?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(PayeeAccount {
+                        person_id,
+                        bank_name: bank_name.to_string(),
+                        account_masked: account.masked(),
+                        updated_at: now,
+                        updated_by: actor.username.clone(),
+                    })
+                }
+
+                async fn payee_account(&self, scope: &Scope, person_id: i64) -> StoreResult<Option<PayeeAccount>> {
+                    let path: String = ::sqlx::query("SELECT org_path FROM persons WHERE id = $1")
+                        .bind(person_id)
+                        .fetch_optional(self.read())
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?
+                        .try_get("org_path")
+                        .map_err(err)?;
+                    in_scope(scope, &path)?;
+                    let Some(r) = ::sqlx::query("SELECT bank_name, account_sealed, updated_at, updated_by FROM payee_accounts WHERE person_id = $1")
+                        .bind(person_id)
+                        .fetch_optional(self.read())
+                        .await
+                        .map_err(err)?
+                    else {
+                        return Ok(None);
+                    };
+                    let sealed: String = r.try_get("account_sealed").map_err(err)?;
+                    let account = BankAccount::parse(&self.vault().open(&sealed)?).map_err(|_| bad_row("银行账号"))?;
+                    Ok(Some(PayeeAccount {
+                        person_id,
+                        bank_name: r.try_get("bank_name").map_err(err)?,
+                        account_masked: account.masked(),
+                        updated_at: r.try_get("updated_at").map_err(err)?,
+                        updated_by: r.try_get("updated_by").map_err(err)?,
+                    }))
+                }
+
+                async fn monitored(&self, scope: &Scope, org: Option<&DivisionCode>) -> StoreResult<Vec<Monitored>> {
+                    let programs = self.program_map().await?;
+                    let (lo_path, hi_path) = match org {
+                        Some(code) => {
+                            let u = self.org_unit(scope, code).await?;
+                            (u.path.as_str().to_string(), u.path.upper_bound())
+                        }
+                        None => (lo(scope), hi(scope)),
+                    };
+                    let where_ = format!("e.program_code = $3 AND e.status <> 'rejected'{} ORDER BY e.org_path, e.id", scope_sql("e.org_path", 1));
+                    let rows = ::sqlx::query(q(enrollment_sql(&where_)))
+                        .bind(&lo_path)
+                        .bind(&hi_path)
+                        .bind(MONITORING)
+                        .fetch_all(self.read())
+                        .await
+                        .map_err(err)?;
+                    let details = ::sqlx::query("SELECT id, monitoring FROM enrollments WHERE program_code = $3 AND monitoring IS NOT NULL AND org_path >= $1 AND org_path < $2")
+                        .bind(&lo_path)
+                        .bind(&hi_path)
+                        .bind(MONITORING)
+                        .fetch_all(self.read())
+                        .await
+                        .map_err(err)?;
+                    let mut by_id: HashMap<i64, MonitoringDetail> = HashMap::new();
+                    for r in details {
+                        let text: String = r.try_get("monitoring").map_err(err)?;
+                        by_id.insert(r.try_get("id").map_err(err)?, ::serde_json::from_str(&text).map_err(|_| bad_row("监测信息"))?);
+                    }
+                    rows.iter()
+                        .map(|r| {
+                            let enrollment = enrollment_from_row(r, &programs)?;
+                            let detail = by_id.remove(&enrollment.id);
+                            Ok(Monitored { enrollment, detail })
+                        })
+                        .collect()
                 }
             }
         }

@@ -175,6 +175,8 @@ struct TodoPage {
     visits: Vec<KeyPerson>,
     tasks: Vec<Task>,
     today: String,
+    /// 民生保障's part, rendered by its own module.
+    assistance: String,
 }
 
 /// Cases assigned to me and still open, key persons whose visit is due, my overdue tasks.
@@ -229,6 +231,7 @@ pub async fn todo(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
         visits,
         tasks,
         today: today.to_string(),
+        assistance: crate::assistance_pages::todo_section(&state, &me).await?,
     }))
 }
 

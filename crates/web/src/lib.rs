@@ -5,23 +5,29 @@
 //! no handler can skip them.
 
 pub mod api;
+mod assistance_pages;
 mod auth;
 mod case_api;
 mod case_attachments;
 mod case_forms;
 mod case_pages;
 mod case_settings_pages;
+pub mod bank_file;
+pub mod check_pages;
 mod error;
 mod import_pages;
 mod key_person_form;
 mod ledger_import;
 mod ledger_pages;
+mod monitoring_pages;
 mod open311;
 mod pages;
 pub mod password;
 mod pickers;
 mod project_forms;
 mod rate_limit;
+mod payroll_pages;
+mod program_pages;
 mod registry_pages;
 mod routes;
 mod security;

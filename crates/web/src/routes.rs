@@ -9,9 +9,10 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
 use crate::{
-    api, auth, case_api, case_attachments, case_forms, case_pages, case_settings_pages,
-    import_pages, key_person_form, ledger_import, ledger_pages, open311, pages, project_forms,
-    registry_pages, security,
+    api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
+    case_settings_pages, check_pages, import_pages, key_person_form, ledger_import, ledger_pages,
+    monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
+    security,
 };
 
 pub struct Route {
@@ -319,6 +320,118 @@ pub fn route_table() -> Vec<Route> {
             Method::POST,
             "/tasks/{id}/progress",
             post(case_pages::task_progress),
+        ),
+        route(Method::GET, "/assistance", get(assistance_pages::roster)),
+        route(
+            Method::GET,
+            "/assistance/apply",
+            get(assistance_pages::apply_form),
+        ),
+        route(
+            Method::POST,
+            "/assistance/enrollments",
+            post(assistance_pages::apply),
+        ),
+        route(
+            Method::GET,
+            "/assistance/enrollments/{id}",
+            get(assistance_pages::enrollment),
+        ),
+        route(
+            Method::POST,
+            "/assistance/enrollments/{id}/step",
+            post(assistance_pages::step),
+        ),
+        route(
+            Method::POST,
+            "/assistance/enrollments/{id}/account",
+            post(assistance_pages::set_account),
+        ),
+        route(
+            Method::GET,
+            "/assistance/enrollments/{id}/monitoring",
+            get(monitoring_pages::monitoring),
+        ),
+        route(
+            Method::POST,
+            "/assistance/enrollments/{id}/monitoring",
+            post(monitoring_pages::save_monitoring),
+        ),
+        route(
+            Method::POST,
+            "/assistance/enrollments/{id}/clear-risk",
+            post(monitoring_pages::clear_risk),
+        ),
+        route(
+            Method::GET,
+            "/assistance/villages",
+            get(monitoring_pages::villages),
+        ),
+        route(
+            Method::GET,
+            "/assistance/villages/{code}",
+            get(monitoring_pages::village),
+        ),
+        route(
+            Method::GET,
+            "/assistance/notice",
+            get(assistance_pages::notice),
+        ),
+        route(
+            Method::GET,
+            "/assistance/notice.docx",
+            get(assistance_pages::notice_docx),
+        ),
+        route(
+            Method::GET,
+            "/assistance/payrolls",
+            get(payroll_pages::payrolls),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payrolls",
+            post(payroll_pages::generate),
+        ),
+        route(
+            Method::GET,
+            "/assistance/payrolls/{id}",
+            get(payroll_pages::payroll),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payrolls/{id}/approve",
+            post(payroll_pages::approve),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payrolls/{id}/bank-file",
+            post(payroll_pages::bank_file),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payrolls/{id}/lines",
+            post(payroll_pages::mark),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payrolls/{id}/reconcile",
+            post(payroll_pages::reconcile),
+        ),
+        route(Method::GET, "/assistance/checks", get(check_pages::checks)),
+        route(
+            Method::GET,
+            "/assistance/programs",
+            get(program_pages::programs),
+        ),
+        route(
+            Method::GET,
+            "/assistance/programs/{program}",
+            get(program_pages::program),
+        ),
+        route(
+            Method::POST,
+            "/assistance/programs/{program}",
+            post(program_pages::save_program),
         ),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),

@@ -165,10 +165,6 @@ fn date_cell(d: Option<NaiveDate>) -> Cell {
     d.map_or(Cell::Empty, |d| Cell::Text(d.to_string()))
 }
 
-fn yuan_cell(m: Money) -> Cell {
-    Cell::Float(m.fen() as f64 / 100.0)
-}
-
 /// The roster as XLSX: no ID, no phone.
 pub fn roster_xlsx(rows: &[Enrollment]) -> Result<Vec<u8>> {
     let mut x = XlsxExport::new(
@@ -211,33 +207,9 @@ pub fn roster_xlsx(rows: &[Enrollment]) -> Result<Vec<u8>> {
     Ok(x.finish()?)
 }
 
-/// The bank's payment file: one row per pending line with an amount.
+/// The bank's payment file, as the payroll page downloads it.
 pub fn bank_xlsx(payroll: &Payroll, lines: &[BankLine]) -> Result<Vec<u8>> {
-    let mut x = XlsxExport::new(
-        "代发",
-        &[
-            "序号",
-            "姓名",
-            "身份证号",
-            "金额（元）",
-            "村（社区）",
-            "明细编号",
-            "摘要",
-        ],
-    )?;
-    let memo = format!("{}{}", payroll.period, payroll.program_name);
-    for (i, l) in lines.iter().enumerate() {
-        x.write_row(&[
-            Cell::Int(i as i64 + 1),
-            Cell::Text(l.name.clone()),
-            Cell::Text(l.citizen_id.clone()),
-            yuan_cell(l.amount),
-            Cell::Text(l.village.clone()),
-            Cell::Int(l.line_id),
-            Cell::Text(memo.clone()),
-        ])?;
-    }
-    Ok(x.finish()?)
+    Ok(xiangzhi_web::bank_file::bank_xlsx(payroll, lines)?)
 }
 
 pub async fn roster_cmd(cmd: RosterCommand, store: &Arc<dyn Store>, json: bool) -> Result<()> {

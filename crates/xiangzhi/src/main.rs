@@ -366,8 +366,12 @@ async fn serve(
         }
     }
     tokio::spawn(remind_hourly(store.clone()));
+    // The assistance cross-checks run now and then once a day, stored as run by the system.
+    let nightly = xiangzhi_web::check_pages::spawn_nightly(store.clone());
     let state = xiangzhi_web::AppState::new(store, config);
-    xiangzhi_web::serve(listener, state).await?;
+    let served = xiangzhi_web::serve(listener, state).await;
+    nightly.abort();
+    served?;
     Ok(())
 }
 

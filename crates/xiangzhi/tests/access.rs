@@ -169,6 +169,82 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/tasks", Scoped, Scoped),
     e("POST", "/tasks", Forbidden, NotFound),
     e("POST", "/tasks/{id}/progress", NotFound, NotFound),
+    e("GET", "/assistance", Scoped, Scoped),
+    e("GET", "/assistance/apply", Scoped, Scoped),
+    e("POST", "/assistance/enrollments", NotFound, NotFound),
+    e("GET", "/assistance/enrollments/{id}", NotFound, NotFound),
+    e(
+        "POST",
+        "/assistance/enrollments/{id}/step",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "POST",
+        "/assistance/enrollments/{id}/account",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "GET",
+        "/assistance/enrollments/{id}/monitoring",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "POST",
+        "/assistance/enrollments/{id}/monitoring",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "POST",
+        "/assistance/enrollments/{id}/clear-risk",
+        NotFound,
+        NotFound,
+    ),
+    e("GET", "/assistance/villages", Scoped, Scoped),
+    e("GET", "/assistance/villages/{code}", NotFound, NotFound),
+    e("GET", "/assistance/notice", Scoped, Scoped),
+    e("GET", "/assistance/notice.docx", Scoped, Scoped),
+    e("GET", "/assistance/payrolls", Scoped, Scoped),
+    e("POST", "/assistance/payrolls", NotFound, NotFound),
+    e("GET", "/assistance/payrolls/{id}", NotFound, NotFound),
+    // Approving and reconciling are township review roles: neither walker has one.
+    e(
+        "POST",
+        "/assistance/payrolls/{id}/approve",
+        Forbidden,
+        Forbidden,
+    ),
+    e(
+        "POST",
+        "/assistance/payrolls/{id}/bank-file",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "POST",
+        "/assistance/payrolls/{id}/lines",
+        NotFound,
+        NotFound,
+    ),
+    e(
+        "POST",
+        "/assistance/payrolls/{id}/reconcile",
+        Forbidden,
+        Forbidden,
+    ),
+    e("GET", "/assistance/checks", Scoped, Scoped),
+    e("GET", "/assistance/programs", Scoped, Scoped),
+    e("GET", "/assistance/programs/{program}", Scoped, Scoped),
+    // Programs are county-wide: a township's administrator may not edit them either.
+    e(
+        "POST",
+        "/assistance/programs/{program}",
+        Forbidden,
+        Forbidden,
+    ),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -266,6 +342,9 @@ struct Walker {
     key_person_ids: Vec<i64>,
     task_ids: Vec<i64>,
     project_ids: Vec<i64>,
+    /// Assistance enrollments and payrolls outside the scope.
+    enrollment_ids: Vec<i64>,
+    payroll_ids: Vec<i64>,
     foreign_names: Vec<String>,
     outcome: fn(&Expect) -> Outcome,
 }
@@ -365,6 +444,44 @@ async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
     out
 }
 
+/// Demo enrollments outside `path`: the first and the last of them.
+async fn enrollments_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    use xiangzhi_store::assistance::EnrollmentQuery;
+    let out: Vec<i64> = app
+        .store
+        .enrollments(
+            &Scope::all(),
+            &EnrollmentQuery {
+                limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| !e.org_path.as_str().starts_with(path))
+        .map(|e| e.id)
+        .collect();
+    assert!(!out.is_empty(), "the demo has enrollments outside {path}");
+    vec![out[0], out[out.len() - 1]]
+}
+
+/// Demo payrolls outside `path`.
+async fn payrolls_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    let out: Vec<i64> = app
+        .store
+        .payrolls(&Scope::all(), None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|p| !p.org_path.as_str().starts_with(path))
+        .map(|p| p.id)
+        .take(3)
+        .collect();
+    assert!(!out.is_empty(), "the demo has payrolls outside {path}");
+    out
+}
+
 /// The concrete requests a route is probed with.
 fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
     // `{id}` means a different kind of record under each prefix.
@@ -384,6 +501,10 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.key_person_ids
     } else if path.starts_with("/tasks/") {
         &walker.task_ids
+    } else if path.starts_with("/assistance/enrollments/") {
+        &walker.enrollment_ids
+    } else if path.starts_with("/assistance/payrolls/") {
+        &walker.payroll_ids
     } else {
         &walker.user_ids
     };
@@ -399,6 +520,7 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         ("{kind}", &kinds),
         ("{ledger}", &vec![LEDGER.to_string()]),
         ("{sha}", &walker.file_shas),
+        ("{program}", &vec!["min_living".to_string()]),
     ] {
         out = out
             .iter()
@@ -429,7 +551,10 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
             }
         }
         if *method == Method::GET
-            && matches!(p.as_str(), "/persons" | "/households" | "/enterprises")
+            && matches!(
+                p.as_str(),
+                "/persons" | "/households" | "/enterprises" | "/assistance"
+            )
         {
             // Fragments, as typed into the search box (which echoes them back).
             for name in &walker.foreign_names {
@@ -547,7 +672,48 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             .header("x-csrf-token", csrf)
             .json(&serde_json::json!({"name": "越界网格"}));
     }
-    let form: Vec<(&str, &str)> = if url.ends_with("/grids") {
+    let foreign_person = walker.person_ids[0].to_string();
+    let form: Vec<(&str, &str)> = if url == "/assistance/enrollments" {
+        vec![
+            ("program", "min_living"),
+            ("person_id", foreign_person.as_str()),
+            ("category", "rural"),
+            ("source", "household"),
+            ("note", "越界申请"),
+        ]
+    } else if url == "/assistance/payrolls" {
+        vec![
+            ("program", "min_living"),
+            ("org", foreign_org),
+            ("period", "202401"),
+        ]
+    } else if url.ends_with("/step") {
+        vec![
+            ("action", "exit"),
+            ("reason", "voluntary"),
+            ("text", "越界退出"),
+        ]
+    } else if url.ends_with("/account") {
+        vec![
+            ("bank_name", "越界银行"),
+            ("account", "6217001234567890123"),
+        ]
+    } else if url.ends_with("/monitoring") {
+        vec![
+            ("op", "basic"),
+            ("kind", "edge_of_poverty"),
+            ("cause", "illness"),
+            ("responsible", "yuejie"),
+        ]
+    } else if url.ends_with("/lines") {
+        vec![("s_1", "paid")]
+    } else if url.starts_with("/assistance/programs/") {
+        vec![
+            ("name", "越界修改"),
+            ("notice_days", "1"),
+            ("review_months", "1"),
+        ]
+    } else if url.ends_with("/grids") {
         vec![("name", "越界网格")]
     } else if url.ends_with("/rename") {
         vec![("name", "越界更名"), ("effective", "2024-01-01")]
@@ -1065,6 +1231,8 @@ async fn no_route_reaches_outside_the_scope() {
         project_ids: projects_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        enrollment_ids: enrollments_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        payroll_ids: payrolls_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -1104,6 +1272,8 @@ async fn no_route_reaches_outside_the_scope() {
         project_ids: projects_outside(&app, "/36/3610/361002/361002202/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
+        enrollment_ids: enrollments_outside(&app, "/36/3610/361002/361002202/").await,
+        payroll_ids: payrolls_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,
@@ -1254,6 +1424,7 @@ async fn logged_out_every_private_route_redirects_or_401s() {
         let url = path
             .replace("{code}", TOUCHANG)
             .replace("{id}", "1")
+            .replace("{program}", "min_living")
             .replace("{service_file}", "hazard.fire.json")
             .replace("{request_file}", &request_file)
             .to_string();
