@@ -81,6 +81,11 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (
+            12,
+            "registry_tallies",
+            include_str!("../migrations/0012_registry_tallies.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

@@ -52,6 +52,11 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (
+            12,
+            "registry_tallies",
+            include_str!("../migrations/0012_registry_tallies.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -13,6 +13,7 @@ pub mod conformance_assistance;
 pub mod conformance_case;
 pub mod conformance_ledger;
 pub mod conformance_registry;
+pub mod conformance_tallies;
 pub mod error;
 pub mod ledger;
 pub mod model;

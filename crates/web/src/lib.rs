@@ -14,6 +14,7 @@ mod ledger_pages;
 mod open311;
 mod pages;
 pub mod password;
+mod registry_forms;
 mod registry_pages;
 mod routes;
 mod security;

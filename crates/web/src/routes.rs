@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use crate::state::AppState;
 use crate::{
     api, auth, case_pages, import_pages, ledger_import, ledger_pages, open311, pages,
-    registry_pages, security,
+    registry_forms, registry_pages, security,
 };
 
 pub struct Route {
@@ -104,6 +104,11 @@ pub fn route_table() -> Vec<Route> {
         route(Method::GET, "/persons/{id}", get(registry_pages::person)),
         route(
             Method::POST,
+            "/persons/{id}",
+            post(registry_forms::update_person),
+        ),
+        route(
+            Method::POST,
             "/persons/{id}/reveal",
             post(registry_pages::reveal),
         ),
@@ -142,6 +147,16 @@ pub fn route_table() -> Vec<Route> {
             Method::GET,
             "/enterprises/{id}",
             get(registry_pages::enterprise),
+        ),
+        route(
+            Method::POST,
+            "/enterprises",
+            post(registry_forms::create_enterprise),
+        ),
+        route(
+            Method::POST,
+            "/enterprises/{id}/close",
+            post(registry_forms::close_enterprise),
         ),
         route(
             Method::GET,
