@@ -771,7 +771,11 @@ pub fn export_headers(kind: Kind, reveal: bool) -> Vec<&'static str> {
             "姓名",
             "身份证号",
             "性别",
-            if reveal { "出生日期" } else { "出生年份" },
+            if reveal {
+                "出生日期"
+            } else {
+                "出生年份"
+            },
             "联系电话",
             "户号",
             "与户主关系",

@@ -137,7 +137,13 @@ pub async fn registry_counts_are_kept(store: TestStore) {
 
     // a bulk import (1,200 rows into an empty registry takes the bulk path) over two villages
     let rows: Vec<PersonImportRow> = (0..1200)
-        .map(|n| row(n as usize + 2, n, if n % 4 == 0 { SHETOU } else { TOUCHANG }))
+        .map(|n| {
+            row(
+                n as usize + 2,
+                n,
+                if n % 4 == 0 { SHETOU } else { TOUCHANG },
+            )
+        })
         .collect();
     let out = store
         .import_persons(&clerk, &township, &rows, false)
@@ -154,7 +160,8 @@ pub async fn registry_counts_are_kept(store: TestStore) {
     );
 
     // a small import after it (row by row, triggers) and an update by import
-    let mut more: Vec<PersonImportRow> = (1200..1210).map(|n| row(n as usize, n, TOUCHANG)).collect();
+    let mut more: Vec<PersonImportRow> =
+        (1200..1210).map(|n| row(n as usize, n, TOUCHANG)).collect();
     more.push(PersonImportRow {
         status: Some(PersonStatus::Deceased),
         ..row(5000, 1, TOUCHANG)
@@ -257,7 +264,13 @@ pub async fn registry_name_search_is_a_prefix_in_name_order(store: TestStore) {
     let cadre = actor_at(&store, SHETOU, Role::VillageCadre).await;
     let township = code("361002201");
     let rows: Vec<PersonImportRow> = (0..40)
-        .map(|n| row(n as usize + 2, n, if n % 8 == 0 { SHETOU } else { TOUCHANG }))
+        .map(|n| {
+            row(
+                n as usize + 2,
+                n,
+                if n % 8 == 0 { SHETOU } else { TOUCHANG },
+            )
+        })
         .collect();
     let out = store
         .import_persons(&clerk, &township, &rows, false)

@@ -19,7 +19,8 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// Categories and grades of 残疾 the person form offers.
-pub const DISABILITY_CATEGORIES: &[&str] = &["肢体", "视力", "听力", "言语", "智力", "精神", "多重"];
+pub const DISABILITY_CATEGORIES: &[&str] =
+    &["肢体", "视力", "听力", "言语", "智力", "精神", "多重"];
 pub const DISABILITY_GRADES: &[&str] = &["一级", "二级", "三级", "四级"];
 
 /// Every field optional: a blank field leaves the value as it is (a form posted without
@@ -44,7 +45,9 @@ pub struct PersonEditForm {
 }
 
 fn person_update(f: &PersonEditForm) -> AppResult<PersonUpdate> {
-    let name = Some(f.name.trim()).filter(|n| !n.is_empty()).map(str::to_string);
+    let name = Some(f.name.trim())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
     let phone = if f.clear_phone.is_some() {
         Some(None)
     } else {

@@ -179,11 +179,10 @@ fn write_enterprises(dir: &Path, villages: &[Village], count: usize, seed: u64) 
                 hit
             })
             .unwrap_or(&ENTERPRISE_KINDS[0]);
-        let place = v
-            .name
-            .trim_end_matches("村民委员会")
-            .trim_end_matches("居民委员会")
-            .trim_end_matches("委会");
+        let place = ["村民委员会", "居民委员会", "村委会", "居委会", "委会"]
+            .iter()
+            .find_map(|s| v.name.strip_suffix(s))
+            .unwrap_or(&v.name);
         let name = format!("{place}{}{}{}", rng.pick(SHOP_NAMES), kind.1, i + 1);
         // 9 (market regulator) 1 (enterprise), the county, then a nine-digit sequence
         let first17 = format!("91{}{:09}", &v.code.as_str()[..6], 100_000_000 + i);
@@ -315,7 +314,13 @@ fn write_assistance(dir: &Path, rows: &[PersonImportRow], seed: u64) -> Result<S
         dir,
         "enrollments.csv",
         &[
-            "项目", "身份证号", "户号", "所属网格", "开始日期", "状态", "月标准（元）",
+            "项目",
+            "身份证号",
+            "户号",
+            "所属网格",
+            "开始日期",
+            "状态",
+            "月标准（元）",
         ],
     )?;
     let mut p = csv_file(
@@ -438,7 +443,12 @@ fn write_cases(dir: &Path, villages: &[Village], count: usize, seed: u64) -> Res
         dir,
         "cases.csv",
         &[
-            "类别", "所属网格", "登记日期", "办结日期", "办结层级", "状态",
+            "类别",
+            "所属网格",
+            "登记日期",
+            "办结日期",
+            "办结层级",
+            "状态",
         ],
     )?;
     let mut rng = Rng::new(seed ^ 0xCA5E5);
@@ -558,4 +568,3 @@ pub fn generate(
     f.write_all(b"\n")?;
     Ok(summary)
 }
-

@@ -314,13 +314,17 @@ pub async fn bench_data(command: BenchCommand, store: &Arc<dyn Store>, json: boo
 /// `bench-data --out DIR --county CODE`: the synthetic county (see [`crate::bench_county`]).
 pub fn bench_county(args: crate::bench_county::CountyArgs, json: bool) -> Result<()> {
     let (Some(out), Some(county)) = (args.out, args.county) else {
-        bail!("用法：xiangzhi bench-data --out 目录 --county 县级代码 [--households N] [--seed S]，或 bench-data persons …");
+        bail!(
+            "用法：xiangzhi bench-data --out 目录 --county 县级代码 [--households N] [--seed S]，或 bench-data persons …"
+        );
     };
     let county = code(&county)?;
     let dir = args
         .divisions
         .or_else(crate::divisions::find_default_dir)
-        .ok_or_else(|| anyhow!("找不到区划数据目录；请用 --divisions 或 XIANGZHI_DIVISIONS 指定"))?;
+        .ok_or_else(|| {
+            anyhow!("找不到区划数据目录；请用 --divisions 或 XIANGZHI_DIVISIONS 指定")
+        })?;
     let started = Instant::now();
     let summary = crate::bench_county::generate(&out, &county, args.households, args.seed, &dir)?;
     let secs = started.elapsed().as_secs_f64();
@@ -352,7 +356,8 @@ pub fn bench_county(args: crate::bench_county::CountyArgs, json: bool) -> Result
 /// Adds the grids of a CSV (村代码, 网格名称) whose village has no grid of that name yet;
 /// returns `(added, already there)`.
 pub async fn add_grids(store: &Arc<dyn Store>, actor: &Actor, file: &Path) -> Result<(u64, u64)> {
-    let mut rdr = csv::Reader::from_path(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let mut rdr =
+        csv::Reader::from_path(file).with_context(|| format!("无法读取 {}", file.display()))?;
     let all = Scope::all();
     let mut existing: std::collections::HashMap<String, Vec<String>> = Default::default();
     let (mut added, mut kept) = (0u64, 0u64);

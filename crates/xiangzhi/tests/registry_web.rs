@@ -557,7 +557,10 @@ async fn person_edit_and_enterprise_create_close_forms_are_audited() {
     let path = format!("/persons/{pid}");
     let cadre = app.login("cadre").await;
     let html = cadre.page(&app, &path).await;
-    assert!(html.contains(&format!("action=\"/persons/{pid}\"")), "{html}");
+    assert!(
+        html.contains(&format!("action=\"/persons/{pid}\"")),
+        "{html}"
+    );
 
     // a bad phone is refused in Chinese and nothing changes
     let res = cadre
@@ -594,9 +597,14 @@ async fn person_edit_and_enterprise_create_close_forms_are_audited() {
     assert_eq!(res.status(), 303);
     assert_eq!(app.audit_rows().await, rows_before + 1);
     let html = cadre.page(&app, &format!("{path}?ok=updated")).await;
-    assert!(html.contains("改后姓名") && html.contains("139****5678"), "{html}");
     assert!(
-        html.contains("党员") && html.contains("留守（老人）") && html.contains("残疾（视力，三级）"),
+        html.contains("改后姓名") && html.contains("139****5678"),
+        "{html}"
+    );
+    assert!(
+        html.contains("党员")
+            && html.contains("留守（老人）")
+            && html.contains("残疾（视力，三级）"),
         "{html}"
     );
     assert!(!html.contains("13912345678"), "the phone stays masked");
@@ -689,7 +697,10 @@ async fn person_edit_and_enterprise_create_close_forms_are_audited() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let html = clerk.page(&app, &format!("/enterprises/{eid}")).await;
-    assert!(html.contains("已注销/迁出") && !html.contains("确认注销"), "{html}");
+    assert!(
+        html.contains("已注销/迁出") && !html.contains("确认注销"),
+        "{html}"
+    );
     let list = clerk.page(&app, "/enterprises?q=表单测试").await;
     assert!(list.contains("表单测试物流有限公司"), "kept on record");
     let audit = app
