@@ -20,25 +20,25 @@ INSERT INTO registry_tallies (org_path, entity, state, n)
     FROM enterprises GROUP BY 1, 3;
 
 -- TG_ARGV[0]: the entity; its state is `status`, or for enterprises `active` as active/closed.
+-- Only groups whose count changes are written (an update of a name leaves the tallies alone,
+-- so concurrent writers in one grid do not queue on its tally row).
 CREATE FUNCTION registry_tally() RETURNS trigger LANGUAGE plpgsql AS $body$
 DECLARE
     state_expr TEXT := CASE WHEN TG_ARGV[0] = 'enterprise'
         THEN 'CASE WHEN active THEN ''active'' ELSE ''closed'' END' ELSE 'status' END;
+    changes TEXT;
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        EXECUTE format(
-            'UPDATE registry_tallies t SET n = t.n - d.c
-               FROM (SELECT org_path, %s AS state, COUNT(*) AS c FROM old_rows GROUP BY 1, 2) d
-              WHERE t.org_path = d.org_path AND t.entity = %L AND t.state = d.state',
-            state_expr, TG_ARGV[0]);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        EXECUTE format(
-            'INSERT INTO registry_tallies (org_path, entity, state, n)
-             SELECT org_path, %L, %s, COUNT(*) FROM new_rows GROUP BY 1, 3 ORDER BY 1, 3
-             ON CONFLICT (org_path, entity, state) DO UPDATE SET n = registry_tallies.n + EXCLUDED.n',
-            TG_ARGV[0], state_expr);
-    END IF;
+    changes := CASE TG_OP
+        WHEN 'INSERT' THEN format('SELECT org_path, %s AS state, 1 AS c FROM new_rows', state_expr)
+        WHEN 'DELETE' THEN format('SELECT org_path, %s AS state, -1 AS c FROM old_rows', state_expr)
+        ELSE format('SELECT org_path, %1$s AS state, 1 AS c FROM new_rows
+                     UNION ALL SELECT org_path, %1$s, -1 FROM old_rows', state_expr)
+    END;
+    EXECUTE format(
+        'INSERT INTO registry_tallies (org_path, entity, state, n)
+         SELECT org_path, %L, state, SUM(c) FROM (%s) d GROUP BY 1, 3 HAVING SUM(c) <> 0 ORDER BY 1, 3
+         ON CONFLICT (org_path, entity, state) DO UPDATE SET n = registry_tallies.n + EXCLUDED.n',
+        TG_ARGV[0], changes);
     RETURN NULL;
 END
 $body$;
