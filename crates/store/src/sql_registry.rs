@@ -1234,7 +1234,7 @@ macro_rules! impl_registry_store {
                                 b.push(format!(" OR (p.name{c} = ")).push_bind(name);
                                 b.push(" AND (p.birth_date > ").push_bind(birth);
                                 b.push(" OR (p.birth_date = ").push_bind(birth);
-                                b.push(" AND p.id > ").push_bind(a).push(")))");
+                                b.push(" AND p.id > ").push_bind(a).push("))))");
                             }
                         }
                         Some(a) => {
