@@ -527,6 +527,7 @@ pub fn generate(
         region: county.as_str().to_string(),
         seq_base: 250,
         household_prefix: "B".into(),
+        max_members: 6,
     };
     let rows = person_rows_in(&grids, households, seed, &space);
     write_persons(out, &rows)?;
@@ -567,4 +568,57 @@ pub fn generate(
     serde_json::to_writer_pretty(&mut f, &summary)?;
     f.write_all(b"\n")?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use xiangzhi_domain::citizen_id::CitizenId;
+
+    /// Same seed, same files; every ID valid and under the county; households of 1-6 with
+    /// one head; every person row names a village of the county and one of its grids.
+    #[test]
+    fn the_county_is_deterministic_and_valid() {
+        let Some(dir) = crate::divisions::find_default_dir() else {
+            eprintln!("SKIPPED: no division files (set XIANGZHI_DIVISIONS)");
+            return;
+        };
+        let county = DivisionCode::parse("361002").unwrap();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let s = generate(a.path(), &county, 300, 7, &dir).unwrap();
+        generate(b.path(), &county, 300, 7, &dir).unwrap();
+        for f in &s.files {
+            assert_eq!(
+                std::fs::read(a.path().join(f)).unwrap(),
+                std::fs::read(b.path().join(f)).unwrap(),
+                "{f} differs between runs"
+            );
+        }
+        assert_eq!((s.townships, s.villages, s.grids), (37, 520, 1560));
+        let mut rdr = csv::Reader::from_path(a.path().join("persons.csv")).unwrap();
+        let mut households: HashMap<String, (usize, usize)> = HashMap::new();
+        let villages: std::collections::HashSet<String> = villages_of(&dir, &county)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|v| v.code.as_str().to_string())
+            .collect();
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let id = CitizenId::parse(&rec[1]).unwrap();
+            assert_eq!(id.region_code(), "361002");
+            assert!(villages.contains(&rec[6]), "village {}", &rec[6]);
+            assert!(GRID_NAMES.contains(&&rec[7]));
+            let e = households.entry(rec[3].to_string()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(&rec[4] == "户主");
+        }
+        assert_eq!(households.len(), 300);
+        assert!(
+            households
+                .values()
+                .all(|(n, heads)| (1..=6).contains(n) && *heads == 1)
+        );
+    }
 }

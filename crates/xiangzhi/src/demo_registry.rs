@@ -146,6 +146,8 @@ pub struct IdSpace {
     pub seq_base: u16,
     /// Put before the grid code of each 户号.
     pub household_prefix: String,
+    /// Members per household at most (the demo's own registry is left as it was generated).
+    pub max_members: usize,
 }
 
 impl IdSpace {
@@ -154,6 +156,7 @@ impl IdSpace {
             region: "361002".into(),
             seq_base: 0,
             household_prefix: String::new(),
+            max_members: usize::MAX,
         }
     }
 }
@@ -297,6 +300,7 @@ pub fn person_rows_in(
                 ));
             }
         }
+        members.truncate(space.max_members);
         let parents_away = g.rng.chance(12);
         for (name, id, relation, adult_rel) in members {
             let age = id.age_at(g.today).unwrap_or(0);
