@@ -367,14 +367,16 @@ pub async fn add_grids(store: &Arc<dyn Store>, actor: &Actor, file: &Path) -> Re
             bail!("第{}行：应有 村代码、网格名称 两列", i + 2);
         };
         let village = code(v.trim()).with_context(|| format!("第{}行", i + 2))?;
-        if !existing.contains_key(village.as_str()) {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            existing.entry(village.as_str().to_string())
+        {
             let names = store
                 .org_children(&all, Some(&village))
                 .await?
                 .into_iter()
                 .map(|u| u.name)
                 .collect();
-            existing.insert(village.as_str().to_string(), names);
+            slot.insert(names);
         }
         let names = existing.get_mut(village.as_str()).expect("inserted above");
         if names.iter().any(|n| n == name.trim()) {
