@@ -528,14 +528,17 @@ fn capital(cell: &Cell) -> Result<Option<Money>, String> {
     let Some(t) = convert::text(cell)? else {
         return Ok(None);
     };
+    capital_text(&t).map(Some)
+}
+
+/// Registered capital as offices write it: a bare number is 万元; `万`, `万元`, `元` as written.
+pub fn capital_text(t: &str) -> Result<Money, String> {
     let t = if t.ends_with('万') || t.ends_with("万元") || t.ends_with('元') {
-        t
+        t.to_string()
     } else {
         format!("{t}万")
     };
-    Money::parse_yuan(&t)
-        .map(Some)
-        .map_err(|e| format!("无效：{e}"))
+    Money::parse_yuan(&t).map_err(|e| format!("无效：{e}"))
 }
 
 fn parse_enterprise(
@@ -760,14 +763,19 @@ pub fn error_report(sheet: &Sheet, report: &ImportReport) -> Result<Vec<u8>> {
 
 // ---- export ----
 
-/// Export headers by kind.
-pub fn export_headers(kind: Kind) -> Vec<&'static str> {
+/// Export headers by kind. Beside a masked ID a person's birth year stands in for the full
+/// date (which would give back 8 of the masked digits); `reveal` exports the full date.
+pub fn export_headers(kind: Kind, reveal: bool) -> Vec<&'static str> {
     match kind {
         Kind::Persons => vec![
             "姓名",
             "身份证号",
             "性别",
-            "出生日期",
+            if reveal {
+                "出生日期"
+            } else {
+                "出生年份"
+            },
             "联系电话",
             "户号",
             "与户主关系",
@@ -836,7 +844,11 @@ pub async fn export<W: std::io::Write>(
                             .unwrap_or_else(|| p.citizen_id_masked.clone())
                             .into(),
                         p.sex.label().into(),
-                        p.birth_date.into(),
+                        if id.is_some() {
+                            p.birth_date.into()
+                        } else {
+                            Cell::Int(p.birth_year().into())
+                        },
                         phone
                             .clone()
                             .or_else(|| p.phone_masked.clone())

@@ -1,27 +1,65 @@
-//! The PostgreSQL side of [`xiangzhi_store::bulk`]: `INSERT … SELECT * FROM UNNEST(…)` with
-//! one array per column, so a chunk of rows is one statement with as many parameters as the
-//! table has columns (not rows × columns, which also runs into the 65,535-parameter limit).
+//! The PostgreSQL side of [`xiangzhi_store::bulk`]: `COPY … FROM STDIN` in the text format,
+//! streamed in 1 MB messages on the transaction's own connection. COPY skips the per-statement
+//! planning and parameter arrays of `INSERT … UNNEST` (which built one `String` per value);
+//! the rows are formatted straight into the send buffer. Runs inside the caller's transaction,
+//! so a failing row (a duplicate ID) rolls the whole import back.
 
-use chrono::NaiveDate;
+use std::fmt::Write as _;
+
 use sqlx::{Postgres, Transaction};
 use xiangzhi_store::StoreResult;
-use xiangzhi_store::bulk::{BulkTable, Col, Val};
+use xiangzhi_store::bulk::{BulkTable, Val};
 
 use crate::PgStore;
 
-const ROWS_PER_STATEMENT: usize = 20_000;
+/// Bytes of COPY data per message.
+const SEND_BYTES: usize = 1 << 20;
 
-enum Column {
-    Text(Vec<Option<String>>),
-    Int(Vec<Option<i64>>),
-    Date(Vec<Option<NaiveDate>>),
+/// Appends `s` escaped for the COPY text format (backslash, tab, newline, carriage return).
+fn push_text(buf: &mut String, s: &str) {
+    if !s.contains(['\\', '\t', '\n', '\r']) {
+        buf.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
+/// One row in the COPY text format: tab-separated, `\N` for NULL, newline-terminated.
+fn push_row(buf: &mut String, row: &[Val<'_>], id: Option<i64>) {
+    for (i, v) in row.iter().enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        match v {
+            Val::Text(s) => push_text(buf, s),
+            Val::Int(n) => {
+                let _ = write!(buf, "{n}");
+            }
+            Val::Date(d) => {
+                let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
+            }
+            Val::Null => buf.push_str("\\N"),
+        }
+    }
+    if let Some(id) = id {
+        let _ = write!(buf, "\t{id}");
+    }
+    buf.push('\n');
 }
 
 impl PgStore {
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector). The ids are
-    /// drawn from the table's identity sequence first and inserted explicitly, since the
-    /// order of `RETURNING` rows is not promised.
+    /// drawn from the table's identity sequence first and copied in explicitly, since COPY
+    /// returns none.
     pub(crate) async fn bulk_insert(
         tx: &mut Transaction<'static, Postgres>,
         table: &BulkTable,
@@ -29,72 +67,79 @@ impl PgStore {
         want_ids: bool,
     ) -> StoreResult<Vec<i64>> {
         let width = table.width();
-        let mut arrays: Vec<String> = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, c))| format!("${}::{}", i + 1, c.pg_array()))
-            .collect();
+        if !values.len().is_multiple_of(width) {
+            return Err(xiangzhi_store::StoreError::Backend(
+                "批量写入的列数不符".into(),
+            ));
+        }
+        let rows = values.len() / width;
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = if want_ids {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, $1)",
+                table.table
+            )))
+            .bind(rows as i64)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(Self::map_err)?
+        } else {
+            Vec::new()
+        };
         let mut columns = table.column_list();
         if want_ids {
-            arrays.push(format!("${}::int8[]", width + 1));
             columns.push_str(", id");
         }
-        let sql = format!(
-            "INSERT INTO {} ({columns}) SELECT * FROM UNNEST({})",
-            table.table,
-            arrays.join(", ")
-        );
-        let mut all_ids = Vec::new();
-        for chunk in values.chunks(width * ROWS_PER_STATEMENT) {
-            let rows = chunk.len() / width;
-            let ids: Vec<i64> = if want_ids {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, $1)",
-                    table.table
-                )))
-                .bind(rows as i64)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(Self::map_err)?
-            } else {
-                Vec::new()
-            };
-            let mut columns: Vec<Column> = table
-                .columns
-                .iter()
-                .map(|(_, c)| match c {
-                    Col::Text => Column::Text(Vec::with_capacity(rows)),
-                    Col::Int => Column::Int(Vec::with_capacity(rows)),
-                    Col::Date => Column::Date(Vec::with_capacity(rows)),
-                })
-                .collect();
-            for row in chunk.chunks(width) {
-                for (col, v) in columns.iter_mut().zip(row) {
-                    match (col, v) {
-                        (Column::Text(a), Val::Text(s)) => a.push(Some((*s).to_string())),
-                        (Column::Text(a), _) => a.push(None),
-                        (Column::Int(a), Val::Int(n)) => a.push(Some(*n)),
-                        (Column::Int(a), _) => a.push(None),
-                        (Column::Date(a), Val::Date(d)) => a.push(Some(*d)),
-                        (Column::Date(a), _) => a.push(None),
-                    }
+        let sql = format!("COPY {} ({columns}) FROM STDIN", table.table);
+        let mut copy = (&mut **tx).copy_in_raw(&sql).await.map_err(Self::map_err)?;
+        let mut buf = String::with_capacity(SEND_BYTES + 4096);
+        let mut failed = None;
+        for (i, row) in values.chunks(width).enumerate() {
+            push_row(&mut buf, row, ids.get(i).copied());
+            if buf.len() >= SEND_BYTES {
+                if let Err(e) = copy.send(buf.as_bytes()).await {
+                    failed = Some(e);
+                    break;
                 }
+                buf.clear();
             }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for col in columns {
-                q = match col {
-                    Column::Text(a) => q.bind(a),
-                    Column::Int(a) => q.bind(a),
-                    Column::Date(a) => q.bind(a),
-                };
-            }
-            if want_ids {
-                q = q.bind(ids.clone());
-                all_ids.extend(ids);
-            }
-            q.execute(&mut **tx).await.map_err(Self::map_err)?;
         }
-        Ok(all_ids)
+        if failed.is_none() && !buf.is_empty() {
+            failed = copy.send(buf.as_bytes()).await.err();
+        }
+        match failed {
+            Some(e) => {
+                let _ = copy.abort("批量写入中止").await;
+                Err(Self::map_err(e))
+            }
+            None => {
+                copy.finish().await.map_err(Self::map_err)?;
+                Ok(ids)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn rows_are_escaped_for_copy_text() {
+        let mut buf = String::new();
+        push_row(
+            &mut buf,
+            &[
+                Val::Text("a\tb\\c\nd"),
+                Val::Int(7),
+                Val::Null,
+                Val::Date(NaiveDate::from_ymd_opt(2023, 1, 2).unwrap()),
+            ],
+            Some(9),
+        );
+        assert_eq!(buf, "a\\tb\\\\c\\nd\t7\t\\N\t2023-01-02\t9\n");
     }
 }

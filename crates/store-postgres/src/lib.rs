@@ -91,6 +91,11 @@ impl PgStore {
             "assistance_accounts_checks",
             include_str!("../migrations/0008_assistance_accounts_checks.sql"),
         ),
+        (
+            12,
+            "registry_tallies",
+            include_str!("../migrations/0012_registry_tallies.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

@@ -62,6 +62,11 @@ impl SqliteStore {
             "assistance_accounts_checks",
             include_str!("../migrations/0008_assistance_accounts_checks.sql"),
         ),
+        (
+            12,
+            "registry_tallies",
+            include_str!("../migrations/0012_registry_tallies.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -1,28 +1,17 @@
 //! Bulk inserts: one table, many rows, bound value by value by the backend's fastest path
 //! (SQLite: one prepared single-row INSERT stepped per row on the raw connection; PostgreSQL:
-//! `INSERT … SELECT FROM UNNEST` of one array per column). A 600,000-person import spent most
+//! `COPY … FROM STDIN` in the text format). A 600,000-person import spent most
 //! of its time building and binding multi-row `VALUES` statements through sqlx; these paths
 //! copy nothing and allocate per column, not per value.
 
 use chrono::NaiveDate;
 
-/// How a column is bound (and, on PostgreSQL, which array type carries it).
+/// How a column is bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
     Text,
     Int,
     Date,
-}
-
-impl Col {
-    /// The PostgreSQL array type for `UNNEST`.
-    pub fn pg_array(self) -> &'static str {
-        match self {
-            Col::Text => "text[]",
-            Col::Int => "int8[]",
-            Col::Date => "date[]",
-        }
-    }
 }
 
 /// One value of a row; `Null` in any column.

@@ -937,6 +937,19 @@ macro_rules! registry_conformance_tests {
             registry_import_is_previewed_then_all_or_nothing,
             registry_enterprises
         );
+        $crate::registry_conformance_tests!(@tallies $make;
+            registry_counts_are_kept,
+            registry_name_search_is_a_prefix_in_name_order
+        );
+    };
+    (@tallies $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(store) = $make.await else { return };
+                $crate::conformance_tallies::$name(store).await;
+            }
+        )*
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(

@@ -16,6 +16,7 @@ pub mod conformance_case;
 pub mod conformance_case_settings;
 pub mod conformance_ledger;
 pub mod conformance_registry;
+pub mod conformance_tallies;
 pub mod error;
 pub mod ledger;
 pub mod model;

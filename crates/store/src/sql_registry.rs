@@ -43,8 +43,32 @@ pub const PERSON_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The row triggers that keep `registry_tallies` on inserts, exactly as migration 0012
+/// creates them on SQLite: a bulk load drops them, adds its counts in one pass and
+/// recreates them in the same transaction (per row they cost 2 µs, over a second at 600,000).
+pub const TALLY_INSERT_TRIGGERS: &[(&str, &str)] = &[
+    (
+        "persons_tally_insert",
+        "CREATE TRIGGER persons_tally_insert AFTER INSERT ON persons BEGIN
+    INSERT INTO registry_tallies (org_path, entity, state, n) VALUES (NEW.org_path, 'person', NEW.status, 1)
+        ON CONFLICT (org_path, entity, state) DO UPDATE SET n = n + 1;
+END",
+    ),
+    (
+        "households_tally_insert",
+        "CREATE TRIGGER households_tally_insert AFTER INSERT ON households BEGIN
+    INSERT INTO registry_tallies (org_path, entity, state, n) VALUES (NEW.org_path, 'household', NEW.status, 1)
+        ON CONFLICT (org_path, entity, state) DO UPDATE SET n = n + 1;
+END",
+    ),
+];
+
 /// Inserts from which a person import counts as a bulk load.
 pub const BULK_ROWS: usize = 50_000;
+
+/// Also a bulk load: at least this many inserts, and no fewer than the persons already
+/// stored (rebuilding the indexes then costs less than growing them row by row).
+pub const BULK_MIN_ROWS: usize = 1_000;
 
 /// Maps `f` over `items` on up to four threads, keeping order (sealing 1.2 million values
 /// takes a second on one core).
@@ -86,7 +110,7 @@ macro_rules! impl_registry_store {
             use $crate::registry::*;
             use $crate::registry_plan::{self, ExistingHousehold, ExistingPerson, HouseholdRef, OrgRef};
             use $crate::sql::like_escape;
-            use $crate::sql_registry::{par_map, BULK_ROWS, ENTERPRISE_SELECT, HOUSEHOLD_SELECT, PERSON_INDEXES, PERSON_SELECT};
+            use $crate::sql_registry::{par_map, BULK_MIN_ROWS, BULK_ROWS, ENTERPRISE_SELECT, HOUSEHOLD_SELECT, PERSON_INDEXES, PERSON_SELECT, TALLY_INSERT_TRIGGERS};
             use $crate::vault::Vault;
             use $crate::{StoreError, StoreResult};
             use ::xiangzhi_domain::citizen_id::{CitizenId, Sex};
@@ -811,8 +835,34 @@ macro_rules! impl_registry_store {
                     Ok((root, map))
                 }
 
+                /// Of `keys`, those `column` of `table` holds: when the file is large beside the
+                /// table, one scan of the column's unique index beats a lookup per key (a first
+                /// import of 600,000 people into a township's 26,000 asked 75 queries of 8,000).
+                async fn stored_keys<'k>(&self, table: &str, entity: &str, column: &str, keys: &[&'k str]) -> StoreResult<Vec<&'k str>> {
+                    // the kept tallies count every row (each status), without a scan
+                    let stored: i64 = ::sqlx::query("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM registry_tallies WHERE entity = $1")
+                        .bind(entity)
+                        .fetch_one(self.read()).await.and_then(|r| r.try_get("n")).map_err(err)?;
+                    if stored as usize > keys.len() * 2 {
+                        return Ok(keys.to_vec());
+                    }
+                    use ::futures_util::TryStreamExt as _;
+                    let wanted: ::std::collections::HashSet<&str> = keys.iter().copied().collect();
+                    let mut found = Vec::new();
+                    let sql = q(format!("SELECT {column} AS k FROM {table}"));
+                    let mut rows = ::sqlx::query(sql).fetch(self.read());
+                    while let Some(r) = rows.try_next().await.map_err(err)? {
+                        let k: &str = r.try_get("k").map_err(err)?;
+                        if let Some(hit) = wanted.get(k) {
+                            found.push(*hit);
+                        }
+                    }
+                    Ok(found)
+                }
+
                 async fn existing_persons(&self, hashes: &[&str]) -> StoreResult<HashMap<String, ExistingPerson>> {
                     let mut out = HashMap::new();
+                    let hashes = self.stored_keys("persons", "person", "id_hash", hashes).await?;
                     for chunk in hashes.chunks(8000) {
                         let mut b = ::sqlx::QueryBuilder::<$DB>::new(
                             "SELECT id, id_hash, name, phone_hash, household_id, relation, status, org_code, org_path, tags FROM persons WHERE id_hash IN (",
@@ -844,6 +894,7 @@ macro_rules! impl_registry_store {
 
                 async fn existing_households(&self, nos: &[&str]) -> StoreResult<HashMap<String, ExistingHousehold>> {
                     let mut out = HashMap::new();
+                    let nos = self.stored_keys("households", "household", "household_no", nos).await?;
                     for chunk in nos.chunks(8000) {
                         let mut b = ::sqlx::QueryBuilder::<$DB>::new(
                             "SELECT id, household_no, address, org_code, org_path, status FROM households WHERE household_no IN (",
@@ -877,25 +928,46 @@ macro_rules! impl_registry_store {
                     }
                 }
 
-                /// `by_id`: the caller reads a page in id order. Driven by the path index, the
-                /// planner would read and sort every person of the scope first (over a second
-                /// for 600,000); walking by id stops at the first page of matches. `|| ''`
-                /// keeps the path test (and its collation) but takes it off the index. Counts
-                /// keep the index, which covers them.
-                fn person_filters(&self, b: &mut ::sqlx::QueryBuilder<$DB>, path: &OrgPath, query: &PersonQuery, by_id: bool) {
+                /// The name a search looks for: the query unless it is a full citizen ID or a phone.
+                fn name_query(query: &PersonQuery) -> Option<String> {
+                    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty())?;
+                    if CitizenId::parse(q).is_ok() || Self::phone_query(q).is_some() {
+                        return None;
+                    }
+                    Some(::xiangzhi_domain::normalize::normalize_text(q))
+                }
+
+                fn phone_query(q: &str) -> Option<Phone> {
+                    Phone::parse(q).ok().filter(|_| q.chars().filter(char::is_ascii_digit).count() >= 7)
+                }
+
+                /// Names compare bytewise on both backends (SQLite's BINARY; "C" on PostgreSQL),
+                /// so a name prefix is a range of the name index.
+                fn name_collate() -> &'static str {
+                    if <$Store>::BACKEND == "postgres" { " COLLATE \"C\"" } else { "" }
+                }
+
+                /// `off_path_index`: the caller reads a page in id or name order. Driven by the
+                /// path index, the planner would read and sort every person of the scope first
+                /// (over a second for 600,000); walking by id (or the name index for a name
+                /// search) stops at the first page of matches. `|| ''` keeps the path test (and
+                /// its collation) but takes it off the index. Counts keep the index, which
+                /// covers them. A name matches from its start (张 finds 张三), which the name
+                /// index answers as a range instead of a scan of every name.
+                fn person_filters(&self, b: &mut ::sqlx::QueryBuilder<$DB>, path: &OrgPath, query: &PersonQuery, off_path_index: bool) {
                     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-                    let path_col = if by_id { "p.org_path || ''" } else { "p.org_path" };
+                    let path_col = if off_path_index { "p.org_path || ''" } else { "p.org_path" };
                     b.push(format!(" WHERE {path_col} >= ")).push_bind(path.as_str().to_string());
                     b.push(format!(" AND {path_col} < ")).push_bind(path.upper_bound());
                     if let Some(q) = q {
                         if let Ok(id) = CitizenId::parse(q) {
                             b.push(" AND p.id_hash = ").push_bind(self.vault().lookup(id.as_str()));
-                        } else if let Some(ph) = Phone::parse(q).ok().filter(|_| q.chars().filter(char::is_ascii_digit).count() >= 7) {
+                        } else if let Some(ph) = Self::phone_query(q) {
                             b.push(" AND p.phone_hash = ").push_bind(self.vault().lookup(ph.as_str()));
-                        } else {
-                            let n = ::xiangzhi_domain::normalize::normalize_text(q);
-                            b.push(" AND p.name LIKE ").push_bind(format!("%{}%", like_escape(&n)));
-                            b.push(" ESCAPE '\\'");
+                        } else if let Some(n) = Self::name_query(query) {
+                            let c = Self::name_collate();
+                            b.push(format!(" AND p.name{c} >= ")).push_bind(n.clone());
+                            b.push(format!(" AND p.name{c} < ")).push_bind(format!("{n}\u{10FFFF}"));
                         }
                     }
                     if let Some(s) = query.status {
@@ -940,6 +1012,21 @@ macro_rules! impl_registry_store {
                         // the index rebuild below sorts on helper threads when cores are free
                         ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
                     }
+                    // A bulk load on SQLite: keep the secondary indexes and the tally triggers out
+                    // of the way and rebuild them afterwards (in this same transaction), and insert
+                    // in id-hash order so the unique index grows at its end. Random-order index
+                    // inserts are what made a 600,000-row load take 25 s instead of a few.
+                    let bulk = <$Store>::BACKEND == "sqlite" && {
+                        let stored = $crate::registry::RegistryStore::registry_counts(self, &Scope::all()).await?;
+                        let stored = stored.persons_registered + stored.persons_deceased + stored.persons_moved_out;
+                        let n = plan.inserts.len();
+                        n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
+                    };
+                    if bulk {
+                        for (name, _) in TALLY_INSERT_TRIGGERS {
+                            ::sqlx::query(q(format!("DROP TRIGGER IF EXISTS {name}"))).execute(&mut *tx).await.map_err(err)?;
+                        }
+                    }
                     let active = HouseholdStatus::Active.as_str();
                     let mut values: Vec<Val<'_>> = Vec::with_capacity(plan.new_households.len() * bulk::HOUSEHOLDS.width());
                     for h in &plan.new_households {
@@ -963,17 +1050,16 @@ macro_rules! impl_registry_store {
                             HouseholdRef::New(no) => hh_ids.get(no.as_str()).copied(),
                         }
                     };
-                    // A bulk load on SQLite: keep the secondary indexes out of the way and rebuild
-                    // them by sorting afterwards (in this same transaction), and insert in id-hash
-                    // order so the unique index grows at its end. Random-order index inserts are
-                    // what made a 600,000-row load take 25 s instead of a few.
-                    let bulk = <$Store>::BACKEND == "sqlite" && plan.inserts.len() >= BULK_ROWS;
                     let mut order: Vec<usize> = (0..plan.inserts.len()).collect();
                     if bulk {
                         for (name, _) in PERSON_INDEXES {
                             ::sqlx::query(q(format!("DROP INDEX IF EXISTS {name}"))).execute(&mut *tx).await.map_err(err)?;
                         }
-                        order.sort_unstable_by(|a, b| plan.inserts[*a].id_hash.cmp(&plan.inserts[*b].id_hash));
+                        // only a large load pays for id-hash order: a smaller one (the demo's
+                        // township) keeps row order, so its person ids follow the file
+                        if plan.inserts.len() >= BULK_ROWS {
+                            order.sort_unstable_by(|a, b| plan.inserts[*a].id_hash.cmp(&plan.inserts[*b].id_hash));
+                        }
                     }
                     t.mark("drop_indexes");
                     let hh: Vec<Option<i64>> = plan.inserts.iter().map(|p| hh_id(&p.household)).collect();
@@ -1007,8 +1093,27 @@ macro_rules! impl_registry_store {
                         for (_, ddl) in PERSON_INDEXES {
                             ::sqlx::query(*ddl).execute(&mut *tx).await.map_err(err)?;
                         }
+                        t.mark("create_indexes");
+                        let mut tallies: HashMap<(&str, &str, &str), i64> = HashMap::new();
+                        for h in &plan.new_households {
+                            *tallies.entry((h.org_path.as_str(), "household", active)).or_default() += 1;
+                        }
+                        for p in &plan.inserts {
+                            *tallies.entry((p.org_path.as_str(), "person", p.status)).or_default() += 1;
+                        }
+                        for ((path, entity, state), n) in tallies {
+                            ::sqlx::query(
+                                "INSERT INTO registry_tallies (org_path, entity, state, n) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (org_path, entity, state) DO UPDATE SET n = registry_tallies.n + excluded.n",
+                            )
+                            .bind(path).bind(entity).bind(state).bind(n)
+                            .execute(&mut *tx).await.map_err(err)?;
+                        }
+                        for (_, ddl) in TALLY_INSERT_TRIGGERS {
+                            ::sqlx::query(*ddl).execute(&mut *tx).await.map_err(err)?;
+                        }
                     }
-                    t.mark("create_indexes");
+                    t.mark("tallies");
                     for (id, p, changes) in &plan.updates {
                         let row = &rows[p.row];
                         let phone_sealed = match (&row.phone, changes.get("phone")) {
@@ -1111,14 +1216,42 @@ macro_rules! impl_registry_store {
                     }
                 }
 
+                /// A page in id order, or for a name search in (name, birth date, id) order, which
+                /// the name index gives without sorting; `after_id` continues after that person.
                 async fn person_search(&self, scope: &Scope, query: &PersonQuery) -> StoreResult<Vec<Person>> {
                     let path = self.narrowed(scope, query.org_code.as_ref()).await?;
                     let mut b = ::sqlx::QueryBuilder::<$DB>::new(PERSON_SELECT);
                     self.person_filters(&mut b, &path, query, true);
-                    if let Some(a) = query.after_id {
-                        b.push(" AND p.id > ").push_bind(a);
+                    let by_name = Self::name_query(query).is_some() && query.household_id.is_none();
+                    let c = Self::name_collate();
+                    match query.after_id {
+                        Some(a) if by_name => {
+                            let cursor = ::sqlx::query("SELECT name, birth_date FROM persons WHERE id = $1")
+                                .bind(a)
+                                .fetch_optional(self.read())
+                                .await
+                                .map_err(err)?;
+                            if let Some(r) = cursor {
+                                let name: String = r.try_get("name").map_err(err)?;
+                                let birth: NaiveDate = r.try_get("birth_date").map_err(err)?;
+                                b.push(format!(" AND (p.name{c} > ")).push_bind(name.clone());
+                                b.push(format!(" OR (p.name{c} = ")).push_bind(name);
+                                b.push(" AND (p.birth_date > ").push_bind(birth);
+                                b.push(" OR (p.birth_date = ").push_bind(birth);
+                                b.push(" AND p.id > ").push_bind(a).push("))))");
+                            }
+                        }
+                        Some(a) => {
+                            b.push(" AND p.id > ").push_bind(a);
+                        }
+                        None => {}
                     }
-                    b.push(" ORDER BY p.id LIMIT ").push_bind(limit_of(query.limit));
+                    if by_name {
+                        b.push(format!(" ORDER BY p.name{c}, p.birth_date, p.id LIMIT "));
+                    } else {
+                        b.push(" ORDER BY p.id LIMIT ");
+                    }
+                    b.push_bind(limit_of(query.limit));
                     let rows = b.build().fetch_all(self.read()).await.map_err(err)?;
                     rows.iter().map(|r| person_from_row(self.vault(), r)).collect()
                 }
@@ -1886,28 +2019,34 @@ macro_rules! impl_registry_store {
                     Ok(outcome)
                 }
 
+                /// From the kept tallies (migration 0012): a few rows per org unit, not a count of
+                /// every person in the scope.
                 async fn registry_counts(&self, scope: &Scope) -> StoreResult<RegistryCounts> {
-                    let lo = scope.path.as_str().to_string();
-                    let hi = scope.path.upper_bound();
-                    let rows = ::sqlx::query("SELECT status, COUNT(*) AS n FROM persons WHERE org_path >= $1 AND org_path < $2 GROUP BY status")
-                        .bind(&lo).bind(&hi).fetch_all(self.read()).await.map_err(err)?;
+                    let rows = ::sqlx::query(
+                        "SELECT entity, state, CAST(SUM(n) AS BIGINT) AS n FROM registry_tallies WHERE org_path >= $1 AND org_path < $2 GROUP BY entity, state",
+                    )
+                    .bind(scope.path.as_str())
+                    .bind(scope.path.upper_bound())
+                    .fetch_all(self.read())
+                    .await
+                    .map_err(err)?;
                     let mut c = RegistryCounts::default();
                     for r in &rows {
-                        let s: String = r.try_get("status").map_err(err)?;
+                        let entity: String = r.try_get("entity").map_err(err)?;
+                        let state: String = r.try_get("state").map_err(err)?;
                         let n: i64 = r.try_get("n").map_err(err)?;
-                        match PersonStatus::parse(&s) {
-                            Some(PersonStatus::Registered) => c.persons_registered = n,
-                            Some(PersonStatus::Deceased) => c.persons_deceased = n,
-                            Some(PersonStatus::MovedOut) => c.persons_moved_out = n,
-                            None => {}
+                        match (entity.as_str(), state.as_str()) {
+                            ("person", s) => match PersonStatus::parse(s) {
+                                Some(PersonStatus::Registered) => c.persons_registered = n,
+                                Some(PersonStatus::Deceased) => c.persons_deceased = n,
+                                Some(PersonStatus::MovedOut) => c.persons_moved_out = n,
+                                None => {}
+                            },
+                            ("household", s) if s == HouseholdStatus::Active.as_str() => c.households_active = n,
+                            ("enterprise", "active") => c.enterprises_active = n,
+                            _ => {}
                         }
                     }
-                    c.households_active = ::sqlx::query("SELECT COUNT(*) AS n FROM households WHERE org_path >= $1 AND org_path < $2 AND status = $3")
-                        .bind(&lo).bind(&hi).bind(HouseholdStatus::Active.as_str())
-                        .fetch_one(self.read()).await.and_then(|r| r.try_get("n")).map_err(err)?;
-                    c.enterprises_active = ::sqlx::query("SELECT COUNT(*) AS n FROM enterprises WHERE org_path >= $1 AND org_path < $2 AND active = $3")
-                        .bind(&lo).bind(&hi).bind(true)
-                        .fetch_one(self.read()).await.and_then(|r| r.try_get("n")).map_err(err)?;
                     Ok(c)
                 }
 

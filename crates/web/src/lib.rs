@@ -28,6 +28,7 @@ mod project_forms;
 mod rate_limit;
 mod payroll_pages;
 mod program_pages;
+mod registry_forms;
 mod registry_pages;
 mod routes;
 mod security;

@@ -92,6 +92,8 @@ fn notice(ok: Option<&str>) -> Option<&'static str> {
         "created" => "已登记",
         "event" => "已记录",
         "corrected" => "身份证号已更正",
+        "updated" => "已保存",
+        "closed" => "已标记为注销/迁出",
         _ => return None,
     })
 }
@@ -270,6 +272,11 @@ struct PersonPage {
     revealed: Option<(&'static str, String)>,
     notice: Option<&'static str>,
     today: String,
+    /// The tags in the form's list format, and 残疾's (category, grade) for the selects.
+    tags_text: String,
+    disability: (String, String),
+    disability_categories: &'static [&'static str],
+    disability_grades: &'static [&'static str],
 }
 
 #[derive(Deserialize, Default)]
@@ -298,7 +305,6 @@ async fn person_page(
     let history = timeline(state.store.person_history(&scope, id).await?);
     Ok(render(PersonPage {
         chrome: Chrome::of(me),
-        p,
         history,
         can_write: me.can(Permission::Write),
         can_reveal: me.can(Permission::RevealPersonalData),
@@ -307,7 +313,27 @@ async fn person_page(
         revealed,
         notice,
         today: Utc::now().date_naive().to_string(),
+        tags_text: PersonTag::format_list(&p.tags),
+        disability: disability_of(&p.tags),
+        disability_categories: crate::registry_forms::DISABILITY_CATEGORIES,
+        disability_grades: crate::registry_forms::DISABILITY_GRADES,
+        p,
     }))
+}
+
+/// `(category, grade)` of a 残疾 tag, blank without one.
+fn disability_of(tags: &[PersonTag]) -> (String, String) {
+    let Some(t) = tags.iter().find(|t| t.tag == "残疾") else {
+        return Default::default();
+    };
+    let get = |k: &str| {
+        t.detail
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    (get("category"), get("grade"))
 }
 
 #[derive(Deserialize)]
@@ -659,6 +685,7 @@ struct EnterprisesPage {
     kinds: Vec<(String, String)>,
     enterprises: Vec<Enterprise>,
     next: Option<String>,
+    can_write: bool,
 }
 
 pub async fn enterprises(
@@ -697,6 +724,7 @@ pub async fn enterprises(
         kinds,
         enterprises,
         next,
+        can_write: me.can(Permission::Write),
     }))
 }
 
@@ -706,12 +734,16 @@ struct EnterprisePage {
     chrome: Chrome,
     e: Enterprise,
     history: Vec<EventView>,
+    can_write: bool,
+    notice: Option<&'static str>,
+    today: String,
 }
 
 pub async fn enterprise(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<OkQuery>,
 ) -> AppResult<Response> {
     let scope = me.scope();
     let e = state.store.enterprise(&scope, id).await?;
@@ -720,6 +752,9 @@ pub async fn enterprise(
         chrome: Chrome::of(&me),
         e,
         history,
+        can_write: me.can(Permission::Write),
+        notice: notice(q.ok.as_deref()),
+        today: Utc::now().date_naive().to_string(),
     }))
 }
 

@@ -12,7 +12,7 @@ use crate::{
     api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
     case_settings_pages, check_pages, import_pages, key_person_form, ledger_import, ledger_pages,
     monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
-    security,
+    registry_forms, security,
 };
 
 pub struct Route {
@@ -106,6 +106,11 @@ pub fn route_table() -> Vec<Route> {
         route(Method::GET, "/persons/{id}", get(registry_pages::person)),
         route(
             Method::POST,
+            "/persons/{id}",
+            post(registry_forms::update_person),
+        ),
+        route(
+            Method::POST,
             "/persons/{id}/reveal",
             post(registry_pages::reveal),
         ),
@@ -144,6 +149,16 @@ pub fn route_table() -> Vec<Route> {
             Method::GET,
             "/enterprises/{id}",
             get(registry_pages::enterprise),
+        ),
+        route(
+            Method::POST,
+            "/enterprises",
+            post(registry_forms::create_enterprise),
+        ),
+        route(
+            Method::POST,
+            "/enterprises/{id}/close",
+            post(registry_forms::close_enterprise),
         ),
         route(
             Method::GET,

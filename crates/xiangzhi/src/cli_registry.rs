@@ -185,7 +185,7 @@ pub async fn export(args: ExportArgs, store: &Arc<dyn Store>, json: bool) -> Res
     let started = Instant::now();
     let org = args.org.as_deref().map(code).transpose()?;
     let actor = Actor::system(&whoami());
-    let headers = import::export_headers(args.kind);
+    let headers = import::export_headers(args.kind, args.reveal);
     let ext = args
         .out
         .extension()
@@ -309,6 +309,85 @@ pub async fn bench_data(command: BenchCommand, store: &Arc<dyn Store>, json: boo
             Ok(())
         }
     }
+}
+
+/// `bench-data --out DIR --county CODE`: the synthetic county (see [`crate::bench_county`]).
+pub fn bench_county(args: crate::bench_county::CountyArgs, json: bool) -> Result<()> {
+    let (Some(out), Some(county)) = (args.out, args.county) else {
+        bail!(
+            "用法：xiangzhi bench-data --out 目录 --county 县级代码 [--households N] [--seed S]，或 bench-data persons …"
+        );
+    };
+    let county = code(&county)?;
+    let dir = args
+        .divisions
+        .or_else(crate::divisions::find_default_dir)
+        .ok_or_else(|| {
+            anyhow!("找不到区划数据目录；请用 --divisions 或 XIANGZHI_DIVISIONS 指定")
+        })?;
+    let started = Instant::now();
+    let summary = crate::bench_county::generate(&out, &county, args.households, args.seed, &dir)?;
+    let secs = started.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"summary": summary, "out": out, "seconds": secs})
+        );
+    } else {
+        println!(
+            "已生成合成县 {}（{} 个乡镇、{} 个村、{} 个网格）：{} 户 {} 人，企业 {}，救助对象 {}，发放 {}，台账记录 {}，事件 {}；写入 {}（{secs:.2} 秒）",
+            summary.county,
+            summary.townships,
+            summary.villages,
+            summary.grids,
+            summary.households,
+            summary.persons,
+            summary.enterprises,
+            summary.enrollments,
+            summary.payouts,
+            summary.ledger_entries,
+            summary.cases,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Adds the grids of a CSV (村代码, 网格名称) whose village has no grid of that name yet;
+/// returns `(added, already there)`.
+pub async fn add_grids(store: &Arc<dyn Store>, actor: &Actor, file: &Path) -> Result<(u64, u64)> {
+    let mut rdr =
+        csv::Reader::from_path(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let all = Scope::all();
+    let mut existing: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let (mut added, mut kept) = (0u64, 0u64);
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("第{}行格式错误", i + 2))?;
+        let (Some(v), Some(name)) = (rec.get(0), rec.get(1)) else {
+            bail!("第{}行：应有 村代码、网格名称 两列", i + 2);
+        };
+        let village = code(v.trim()).with_context(|| format!("第{}行", i + 2))?;
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            existing.entry(village.as_str().to_string())
+        {
+            let names = store
+                .org_children(&all, Some(&village))
+                .await?
+                .into_iter()
+                .map(|u| u.name)
+                .collect();
+            slot.insert(names);
+        }
+        let names = existing.get_mut(village.as_str()).expect("inserted above");
+        if names.iter().any(|n| n == name.trim()) {
+            kept += 1;
+            continue;
+        }
+        store.add_grid(actor, &village, name.trim()).await?;
+        names.push(name.trim().to_string());
+        added += 1;
+    }
+    Ok((added, kept))
 }
 
 /// Days of birth dates the generator spreads over (1930-01-01 onwards).

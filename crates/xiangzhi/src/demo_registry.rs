@@ -131,6 +131,34 @@ struct Gen {
     rng: Rng,
     seqs: HashMap<NaiveDate, u16>,
     today: NaiveDate,
+    region: String,
+    seq_base: u16,
+}
+
+/// Where generated people get their IDs and 户号, so that two generated registries in one
+/// database never collide: the demo takes order sequences 0-249 of region 361002 and plain
+/// grid-code 户号; the benchmark county takes 250-499 and a prefix.
+#[derive(Debug, Clone)]
+pub struct IdSpace {
+    /// The six-digit county code the IDs are issued under.
+    pub region: String,
+    /// 0 or 250: which half of the per-date order sequences.
+    pub seq_base: u16,
+    /// Put before the grid code of each 户号.
+    pub household_prefix: String,
+    /// Members per household at most (the demo's own registry is left as it was generated).
+    pub max_members: usize,
+}
+
+impl IdSpace {
+    pub fn demo() -> IdSpace {
+        IdSpace {
+            region: "361002".into(),
+            seq_base: 0,
+            household_prefix: String::new(),
+            max_members: usize::MAX,
+        }
+    }
 }
 
 impl Gen {
@@ -138,14 +166,14 @@ impl Gen {
         let days = min_age * 365 + self.rng.below(((max_age - min_age) * 365 + 1) as u64) as i64;
         self.today - Duration::days(days)
     }
-    /// A valid ID (region 361002, order codes 0-499), unique in this run.
+    /// A valid ID in this generator's region and half of the order codes, unique in this run.
     fn id(&mut self, mut birth: NaiveDate, male: bool) -> CitizenId {
         loop {
             let seq = self.seqs.entry(birth).or_insert(0);
             if *seq < 250 {
                 let s = *seq;
                 *seq += 1;
-                return citizen_id::generate("361002", birth, s, male);
+                return citizen_id::generate(&self.region, birth, self.seq_base + s, male);
             }
             birth += Duration::days(1);
         }
@@ -165,16 +193,33 @@ pub fn person_rows(
     target_households: u64,
     seed: u64,
 ) -> Vec<PersonImportRow> {
+    person_rows_in(grids, target_households, seed, &IdSpace::demo())
+}
+
+/// As [`person_rows`], with IDs and 户号 from `space`.
+pub fn person_rows_in(
+    grids: &[(DivisionCode, String)],
+    target_households: u64,
+    seed: u64,
+    space: &IdSpace,
+) -> Vec<PersonImportRow> {
     let mut g = Gen {
         rng: Rng::new(seed),
         seqs: HashMap::new(),
         today: NaiveDate::from_ymd_opt(2023, 12, 31).expect("valid"),
+        region: space.region.clone(),
+        seq_base: space.seq_base,
     };
     let mut rows = Vec::with_capacity(target_households as usize * 4);
     let mut line = 1usize;
     for h in 0..target_households {
         let (grid, village_name) = &grids[(h as usize) % grids.len()];
-        let household_no = format!("{}{:04}", grid.as_str(), h / grids.len() as u64 + 1);
+        let household_no = format!(
+            "{}{}{:04}",
+            space.household_prefix,
+            grid.as_str(),
+            h / grids.len() as u64 + 1
+        );
         let address = format!(
             "{}{}组{}号",
             village_name.trim_end_matches("委会"),
@@ -255,6 +300,7 @@ pub fn person_rows(
                 ));
             }
         }
+        members.truncate(space.max_members);
         let parents_away = g.rng.chance(12);
         for (name, id, relation, adult_rel) in members {
             let age = id.age_at(g.today).unwrap_or(0);
@@ -335,6 +381,8 @@ pub fn enterprise_rows(villages: &[DivisionCode], seed: u64) -> Vec<EnterpriseIm
         rng: Rng::new(seed ^ 0xFACE),
         seqs: HashMap::new(),
         today: NaiveDate::from_ymd_opt(2023, 12, 31).expect("valid"),
+        region: "361002".into(),
+        seq_base: 0,
     };
     ENTERPRISES
         .iter()

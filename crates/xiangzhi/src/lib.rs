@@ -1,5 +1,6 @@
 //! The xiangzhi program as a library, so integration tests drive exactly what the binary runs.
 
+pub mod bench_county;
 pub mod cli_assistance;
 pub mod cli_case;
 pub mod cli_ledger;

@@ -124,10 +124,13 @@ enum Command {
     Export(xiangzhi::cli_registry::ExportArgs),
     /// 生成导入模板 XLSX
     Template(xiangzhi::cli_registry::TemplateArgs),
-    /// 生成测试数据
+    /// 生成测试数据：`--out DIR --county CODE` 生成一个合成县（导入格式的文件），或子命令
+    #[command(args_conflicts_with_subcommands = true)]
     BenchData {
         #[command(subcommand)]
-        command: xiangzhi::cli_registry::BenchCommand,
+        command: Option<xiangzhi::cli_registry::BenchCommand>,
+        #[command(flatten)]
+        county: xiangzhi::bench_county::CountyArgs,
     },
 }
 
@@ -142,6 +145,8 @@ enum OrgCommand {
     },
     /// 在村/社区下新增网格
     AddGrid { village_code: String, name: String },
+    /// 按 CSV（列：村代码、网格名称）批量新增网格；同名网格已存在的跳过
+    AddGrids { file: PathBuf },
     /// 更名（保留沿革）
     Rename {
         code: String,
@@ -302,9 +307,14 @@ async fn run(cli: Cli) -> Result<()> {
             xiangzhi::cli_registry::export(args, &open_store(url()).await?, cli.json).await
         }
         Command::Template(args) => xiangzhi::cli_registry::template(args),
-        Command::BenchData { command } => {
-            xiangzhi::cli_registry::bench_data(command, &open_store(url()).await?, cli.json).await
-        }
+        Command::BenchData {
+            command: Some(command),
+            ..
+        } => xiangzhi::cli_registry::bench_data(command, &open_store(url()).await?, cli.json).await,
+        Command::BenchData {
+            command: None,
+            county,
+        } => xiangzhi::cli_registry::bench_county(county, cli.json),
         Command::Ledger { command } => {
             let store = match command {
                 xiangzhi::cli_ledger::LedgerCommand::BenchAggregate { .. } => None,
@@ -429,6 +439,16 @@ async fn org(command: OrgCommand, store: &Arc<dyn Store>, json: bool) -> Result<
             let grid = store.add_grid(&actor, &code(&village_code)?, &name).await?;
             print(json, &grid, || {
                 println!("已新增网格 {} {}", grid.code, grid.name)
+            });
+            Ok(())
+        }
+        OrgCommand::AddGrids { file } => {
+            let started = Instant::now();
+            let (added, kept) = xiangzhi::cli_registry::add_grids(store, &actor, &file).await?;
+            let secs = started.elapsed().as_secs_f64();
+            let out = serde_json::json!({ "added": added, "existing": kept, "seconds": secs });
+            print(json, &out, || {
+                println!("已新增网格 {added} 个，已有 {kept} 个；用时 {secs:.2} 秒")
             });
             Ok(())
         }

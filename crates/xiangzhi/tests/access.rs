@@ -84,6 +84,7 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/persons", Scoped, Scoped),
     e("POST", "/persons", NotFound, NotFound),
     e("GET", "/persons/{id}", NotFound, NotFound),
+    e("POST", "/persons/{id}", NotFound, NotFound),
     e("POST", "/persons/{id}/reveal", NotFound, NotFound),
     e("POST", "/persons/{id}/events", NotFound, NotFound),
     e("POST", "/persons/{id}/citizen-id", Forbidden, NotFound),
@@ -93,6 +94,8 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/households/{id}/split", NotFound, NotFound),
     e("GET", "/enterprises", Scoped, Scoped),
     e("GET", "/enterprises/{id}", NotFound, NotFound),
+    e("POST", "/enterprises", NotFound, NotFound),
+    e("POST", "/enterprises/{id}/close", NotFound, NotFound),
     e("GET", "/registry/duplicates", Scoped, Scoped),
     e("GET", "/registry/import", Scoped, Scoped),
     e("POST", "/registry/import", NotFound, NotFound),
@@ -738,6 +741,17 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("citizen_id", VALID_ID),
             ("org_code", foreign_org),
         ]
+    } else if url.starts_with("/persons/") && url.matches('/').count() == 2 {
+        vec![("name", "越界改名"), ("tags", "党员")]
+    } else if url == "/enterprises" {
+        vec![
+            ("name", "越界企业有限公司"),
+            ("credit_code", "91361002MA35ABCDE6"),
+            ("kind", "物流"),
+            ("org_code", foreign_org),
+        ]
+    } else if url.ends_with("/close") {
+        vec![("date", "2024-01-01")]
     } else if url.ends_with("/citizen-id") {
         vec![("citizen_id", VALID_ID), ("reason", "越界更正")]
     } else if url.ends_with("/reveal") {

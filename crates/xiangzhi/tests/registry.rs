@@ -342,6 +342,16 @@ async fn cli_import_dry_run_then_commit_and_export() {
             evil.get(names)
         );
         assert!(sheet.rows.len() > 2000, "{ext}: the whole village, paged");
+        // beside a masked ID, the birth year only (the full date gives back 8 masked digits)
+        assert!(sheet.col("出生日期").is_none(), "{ext}: no full birth date");
+        let years = sheet.col("出生年份").expect("a birth year column");
+        assert!(
+            sheet.rows.iter().all(|r| {
+                let y = r.get(years).display();
+                y.len() == 4 && y.parse::<i32>().is_ok_and(|y| (1900..=2030).contains(&y))
+            }),
+            "{ext}: years, not dates"
+        );
     }
 }
 

@@ -539,3 +539,190 @@ async fn household_split_form_moves_the_chosen_members_to_a_new_household() {
     let html = cadre.page(&app, &format!("/persons/{}", ids[2])).await;
     assert!(html.contains("TC-961"), "{html}");
 }
+
+#[tokio::test]
+async fn person_edit_and_enterprise_create_close_forms_are_audited() {
+    let app = spawn_app().await;
+    let (_, ids) = registered(
+        &app,
+        "TC-960",
+        &[(
+            "改前姓名",
+            citizen_id::generate("361002", birth(1971, 2, 3), 41, false),
+            Relation::Head,
+        )],
+    )
+    .await;
+    let pid = ids[0];
+    let path = format!("/persons/{pid}");
+    let cadre = app.login("cadre").await;
+    let html = cadre.page(&app, &path).await;
+    assert!(
+        html.contains(&format!("action=\"/persons/{pid}\"")),
+        "{html}"
+    );
+
+    // a bad phone is refused in Chinese and nothing changes
+    let res = cadre
+        .client
+        .post(app.url(&path))
+        .form(&[
+            ("name", "改后姓名"),
+            ("phone", "12345"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("联系电话无效"));
+    assert!(cadre.page(&app, &path).await.contains("改前姓名"));
+
+    // name, phone and tags with the details of 残疾 from the selects
+    let rows_before = app.audit_rows().await;
+    let res = cadre
+        .client
+        .post(app.url(&path))
+        .form(&[
+            ("name", "改后姓名"),
+            ("phone", "13912345678"),
+            ("tags", "党员;留守:老人"),
+            ("disability_category", "视力"),
+            ("disability_grade", "三级"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.audit_rows().await, rows_before + 1);
+    let html = cadre.page(&app, &format!("{path}?ok=updated")).await;
+    assert!(
+        html.contains("改后姓名") && html.contains("139****5678"),
+        "{html}"
+    );
+    assert!(
+        html.contains("党员")
+            && html.contains("留守（老人）")
+            && html.contains("残疾（视力，三级）"),
+        "{html}"
+    );
+    assert!(!html.contains("13912345678"), "the phone stays masked");
+    let p = app.store.person(&Scope::all(), pid).await.unwrap();
+    assert_eq!(p.name, "改后姓名");
+    // "无残疾" takes the tag off again, the rest stays
+    let res = cadre
+        .client
+        .post(app.url(&path))
+        .form(&[
+            ("tags", "党员;留守:老人;残疾:视力:三级"),
+            ("disability_category", "none"),
+            ("csrf", cadre.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let p = app.store.person(&Scope::all(), pid).await.unwrap();
+    let tags: Vec<&str> = p.tags.iter().map(|t| t.tag.as_str()).collect();
+    assert_eq!(tags, ["党员", "留守"]);
+    // the auditor reads but may not write
+    let auditor = app.login("auditor").await;
+    let res = auditor
+        .client
+        .post(app.url(&path))
+        .form(&[("name", "审计改名"), ("csrf", auditor.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // an enterprise: created by the clerk, then closed, never deleted
+    let clerk = app.login("clerk").await;
+    assert!(clerk.page(&app, "/enterprises").await.contains("登记企业"));
+    let res = clerk
+        .client
+        .post(app.url("/enterprises"))
+        .form(&[
+            ("name", "表单测试物流有限公司"),
+            ("credit_code", "91361002MA35ABCDE6"),
+            ("kind", "logistics"),
+            ("capital", "500"),
+            ("settled_on", "2023-05-06"),
+            ("org_code", TOUCHANG),
+            ("contact_name", "王联系"),
+            ("contact_phone", "13800001111"),
+            ("csrf", clerk.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let at = res.headers()["location"].to_str().unwrap().to_string();
+    let html = clerk.page(&app, &at).await;
+    assert!(
+        html.contains("表单测试物流有限公司") && html.contains("500.00 万元"),
+        "{html}"
+    );
+    assert!(html.contains("138****1111") && !html.contains("13800001111"));
+    let eid: i64 = at
+        .trim_start_matches("/enterprises/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // a bad credit code is refused in Chinese
+    let res = clerk
+        .client
+        .post(app.url("/enterprises"))
+        .form(&[
+            ("name", "坏代码公司"),
+            ("credit_code", "123"),
+            ("kind", "logistics"),
+            ("org_code", TOUCHANG),
+            ("csrf", clerk.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("统一社会信用代码"));
+    let res = clerk
+        .client
+        .post(app.url(&format!("/enterprises/{eid}/close")))
+        .form(&[("date", "2023-12-01"), ("csrf", clerk.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = clerk.page(&app, &format!("/enterprises/{eid}")).await;
+    assert!(
+        html.contains("已注销/迁出") && !html.contains("确认注销"),
+        "{html}"
+    );
+    let list = clerk.page(&app, "/enterprises?q=表单测试").await;
+    assert!(list.contains("表单测试物流有限公司"), "kept on record");
+    let audit = app
+        .store
+        .audit_list(
+            &Scope::all(),
+            &AuditFilter {
+                action: Some("close".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|a| a.actor_name == "clerk"));
+    // without the CSRF token nothing is written
+    let res = clerk
+        .client
+        .post(app.url(&format!("/enterprises/{eid}/close")))
+        .form(&[("date", "2023-12-02")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
