@@ -15,7 +15,7 @@ mod common;
 use common::*;
 use reqwest::{Method, StatusCode};
 use xiangzhi_domain::org::DivisionCode;
-use xiangzhi_domain::role::Role;
+use xiangzhi_domain::role::{Permission, Role};
 use xiangzhi_store::{Actor, NewUser, Scope};
 
 /// A valid citizen ID nobody holds, so that bodies fail on scope, not on the ID's checksum.
@@ -176,6 +176,83 @@ fn expectation(method: &Method, path: &str) -> Option<&'static Expect> {
         .find(|e| e.method == method.as_str() && e.path == path)
 }
 
+/// The permission a route needs where it is not the default (GET: read, any other method:
+/// write). With it every role's outcome follows from the two walked columns: a role without the
+/// permission is refused first (403); past that, the scope decides as for the foreign
+/// administrator. `permissions_agree_with_the_walked_columns` checks the table against them.
+const PERMISSION_OVERRIDES: &[(&str, &str, Permission)] = &[
+    ("POST", "/logout", Permission::Read),
+    ("GET", "/registry/import", Permission::Write),
+    ("GET", "/registry/import/{token}/errors.xlsx", Permission::Write),
+    ("GET", "/ledgers/{ledger}/entries/new", Permission::Write),
+    (
+        "GET",
+        "/ledgers/{ledger}/import/{token}/errors.xlsx",
+        Permission::Write,
+    ),
+    ("POST", "/org/{code}/rename", Permission::ManageOrg),
+    ("POST", "/org/{code}/merge", Permission::ManageOrg),
+    ("POST", "/org/{code}/split", Permission::ManageOrg),
+    ("GET", "/users", Permission::ManageUsers),
+    ("POST", "/users", Permission::ManageUsers),
+    ("POST", "/users/{id}/active", Permission::ManageUsers),
+    ("POST", "/users/{id}/password", Permission::ManageUsers),
+    ("GET", "/api/v1/users", Permission::ManageUsers),
+    ("GET", "/audit", Permission::ViewAudit),
+    ("GET", "/api/v1/audit", Permission::ViewAudit),
+    ("POST", "/persons/{id}/reveal", Permission::RevealPersonalData),
+    ("POST", "/persons/{id}/citizen-id", Permission::CorrectCitizenId),
+    // The case machine, visits and task reports decide by role inside the store, after the
+    // record is found in scope: a foreign id is "not found" to every role.
+    ("POST", "/cases/{id}/act", Permission::Read),
+    ("POST", "/key-persons/{id}/visits", Permission::Read),
+    ("POST", "/tasks/{id}/progress", Permission::Read),
+];
+
+fn permission(method: &str, path: &str) -> Permission {
+    PERMISSION_OVERRIDES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, perm)| *perm)
+        .unwrap_or(if method == "GET" {
+            Permission::Read
+        } else {
+            Permission::Write
+        })
+}
+
+/// What `role` gets from the route for an id outside its scope.
+fn outcome_for(role: Role, e: &Expect) -> Outcome {
+    match e.cadre {
+        Public | Logout => e.cadre,
+        _ if !role.can(permission(e.method, e.path)) => Forbidden,
+        _ => e.foreign_admin,
+    }
+}
+
+#[test]
+fn permissions_agree_with_the_walked_columns() {
+    let mut wrong = Vec::new();
+    for e in EXPECTATIONS {
+        let (cadre, admin) = (
+            outcome_for(Role::VillageCadre, e),
+            outcome_for(Role::Admin, e),
+        );
+        if cadre != e.cadre || admin != e.foreign_admin {
+            wrong.push(format!(
+                "{} {}: the permission table gives cadre {cadre:?} / admin {admin:?}, the columns say {:?} / {:?}",
+                e.method, e.path, e.cadre, e.foreign_admin
+            ));
+        }
+    }
+    for (m, p, _) in PERMISSION_OVERRIDES {
+        if expectation(&Method::from_bytes(m.as_bytes()).unwrap(), p).is_none() {
+            wrong.push(format!("permission override for {m} {p} names no route"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The routes as `(method, path, public)`.
 fn routes() -> Vec<(Method, &'static str, bool)> {
     xiangzhi_web::route_table()
@@ -246,8 +323,8 @@ struct Walker {
     outcome: fn(&Expect) -> Outcome,
 }
 
-/// Demo cases outside `path`: the first and the last of them.
-async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
+/// Demo cases outside `path` (`inside`: under it): the first and the last of them.
+async fn cases_at(app: &TestApp, path: &str, inside: bool) -> Vec<i64> {
     use xiangzhi_store::case::CaseQuery;
     let all = app
         .store
@@ -262,35 +339,47 @@ async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
         .unwrap();
     let out: Vec<i64> = all
         .iter()
-        .filter(|c| !c.org_path.as_str().starts_with(path))
+        .filter(|c| c.org_path.as_str().starts_with(path) == inside)
         .map(|c| c.id)
         .collect();
-    assert!(!out.is_empty(), "the demo has cases outside {path}");
-    vec![out[0], out[out.len() - 1]]
+    match out.as_slice() {
+        [] => Vec::new(),
+        [one] => vec![*one],
+        [first, .., last] => vec![*first, *last],
+    }
 }
 
-/// Demo key persons outside `path`.
-async fn key_persons_outside(app: &TestApp, path: &str) -> Vec<i64> {
+async fn cases_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    let out = cases_at(app, path, false).await;
+    assert!(!out.is_empty(), "the demo has cases outside {path}");
+    out
+}
+
+/// Demo key persons outside `path` (`inside`: under it).
+async fn key_persons_at(app: &TestApp, path: &str, inside: bool) -> Vec<i64> {
     use xiangzhi_store::case::KeyPersonQuery;
-    let out: Vec<i64> = app
-        .store
+    app.store
         .key_persons(&Scope::all(), &KeyPersonQuery::default())
         .await
         .unwrap()
         .iter()
-        .filter(|k| !k.org_path.as_str().starts_with(path))
+        .filter(|k| k.org_path.as_str().starts_with(path) == inside)
         .map(|k| k.id)
-        .collect();
+        .take(3)
+        .collect()
+}
+
+async fn key_persons_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    let out = key_persons_at(app, path, false).await;
     assert!(!out.is_empty(), "the demo has key persons outside {path}");
     out
 }
 
-/// Demo supervised tasks outside `path` that are still open (a finished one refuses any
-/// report anyway, which would prove nothing about scope).
-async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
+/// Demo supervised tasks outside `path` (`inside`: under it) that are still open (a finished
+/// one refuses any report anyway, which would prove nothing about scope).
+async fn tasks_at(app: &TestApp, path: &str, inside: bool) -> Vec<i64> {
     use xiangzhi_store::case::TaskQuery;
-    let out: Vec<i64> = app
-        .store
+    app.store
         .tasks(
             &Scope::all(),
             &TaskQuery {
@@ -301,10 +390,14 @@ async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
         .await
         .unwrap()
         .iter()
-        .filter(|t| !t.org_path.as_str().starts_with(path))
+        .filter(|t| t.org_path.as_str().starts_with(path) == inside)
         .map(|t| t.id)
         .take(3)
-        .collect();
+        .collect()
+}
+
+async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
+    let out = tasks_at(app, path, false).await;
     assert!(!out.is_empty(), "the demo has open tasks outside {path}");
     out
 }
@@ -552,7 +645,9 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
     c.request(method.clone(), full).form(&form)
 }
 
-async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
+/// Walks every route with ids outside the walker's scope; returns `(route checks, requests)`.
+async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) -> (usize, usize) {
+    let (mut checks, mut requests) = (0, 0);
     // The answer for an id that does not exist, to compare foreign 404s with.
     let nonexistent_page = walker.user.page(app, "/org/361002201299").await;
     let nonexistent_api = walker.user.page(app, "/api/v1/org/361002201299").await;
@@ -570,7 +665,10 @@ async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
             }
             _ => {}
         }
-        for url in probes(walker, &method, path) {
+        let urls = probes(walker, &method, path);
+        checks += usize::from(!urls.is_empty());
+        for url in urls {
+            requests += 1;
             let before = app.audit_rows().await;
             let res = request(app, walker, &method, &url).send().await.unwrap();
             let status = res.status();
@@ -587,8 +685,9 @@ async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
                     failures.push(format!("{what}: the body names the foreign “{name}”"));
                 }
             }
-            // Narrowing a list to a foreign unit is itself a foreign id: 404, like any other.
-            let expected = if url.contains("?org=") {
+            // Narrowing a list to a foreign unit is itself a foreign id: 404, like any other
+            // (after the role check, which refuses first).
+            let expected = if url.contains("?org=") && expected == Scoped {
                 NotFound
             } else {
                 expected
@@ -700,6 +799,7 @@ async fn walk(app: &TestApp, walker: &Walker, failures: &mut Vec<String>) {
             res.status()
         ));
     }
+    (checks + 1, requests + 1)
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
@@ -910,106 +1010,426 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
     s
 }
 
+/// The records a walker probes with, outside its scope or inside it.
+#[derive(Clone, Default)]
+struct Ids {
+    codes: Vec<String>,
+    user_ids: Vec<i64>,
+    person_ids: Vec<i64>,
+    household_ids: Vec<i64>,
+    enterprise_ids: Vec<i64>,
+    entry_ids: Vec<i64>,
+    file_shas: Vec<String>,
+    case_ids: Vec<i64>,
+    key_person_ids: Vec<i64>,
+    task_ids: Vec<i64>,
+}
+
+impl Ids {
+    /// Cases, key persons and open tasks of the demo, outside (or inside) the org path `path`.
+    async fn with_demo_records(mut self, app: &TestApp, path: &str, inside: bool) -> Ids {
+        self.case_ids = cases_at(app, path, inside).await;
+        self.key_person_ids = key_persons_at(app, path, inside).await;
+        self.task_ids = tasks_at(app, path, inside).await;
+        self
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+impl Walker {
+    fn new(
+        label: &'static str,
+        user: &TestUser,
+        (own_code, free_code): (&'static str, &'static str),
+        ids: &Ids,
+        foreign_names: &[&str],
+        outcome: fn(&Expect) -> Outcome,
+    ) -> Walker {
+        let ids = ids.clone();
+        Walker {
+            label,
+            user: TestUser {
+                client: user.client.clone(),
+                csrf: user.csrf.clone(),
+                id: user.id,
+                username: user.username.clone(),
+            },
+            own_code,
+            free_code,
+            codes: ids.codes,
+            user_ids: ids.user_ids,
+            person_ids: ids.person_ids,
+            household_ids: ids.household_ids,
+            enterprise_ids: ids.enterprise_ids,
+            entry_ids: ids.entry_ids,
+            file_shas: ids.file_shas,
+            case_ids: ids.case_ids,
+            key_person_ids: ids.key_person_ids,
+            task_ids: ids.task_ids,
+            foreign_names: strings(foreign_names),
+            outcome,
+        }
+    }
+}
+
+/// Walks every route with ids inside the walker's scope: only the role can refuse (403, and
+/// nothing written); a permitted GET answers 200, a permitted write reaches its handler (no
+/// 404, 403 or 5xx). Returns `(route checks, requests)`.
+async fn walk_inside(
+    app: &TestApp,
+    walker: &Walker,
+    role: Role,
+    failures: &mut Vec<String>,
+) -> (usize, usize) {
+    let (mut checks, mut requests) = (0, 0);
+    for (method, path, public) in routes() {
+        let Some(e) = expectation(&method, path) else {
+            continue;
+        };
+        if public || e.cadre == Logout {
+            continue;
+        }
+        let allowed = role.can(permission(e.method, e.path));
+        let urls = probes(walker, &method, path);
+        checks += usize::from(!urls.is_empty());
+        for url in urls {
+            requests += 1;
+            let before = app.audit_rows().await;
+            let res = request(app, walker, &method, &url).send().await.unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            let what = format!("{} inside {method} {url}", walker.label);
+            let short: String = body.chars().take(300).collect();
+            for name in &walker.foreign_names {
+                if body.contains(name.as_str()) {
+                    failures.push(format!("{what}: the body names the foreign “{name}”"));
+                }
+            }
+            if !allowed {
+                if status != StatusCode::FORBIDDEN || !body.contains(FORBIDDEN_MSG) {
+                    failures.push(format!("{what}: expected the 403 role refusal, got {status}: {short}"));
+                }
+                if app.audit_rows().await != before {
+                    failures.push(format!("{what}: refused, yet the audit log grew"));
+                }
+            } else if method == Method::GET {
+                // An upload token nobody was given is unknown even inside the scope.
+                let want = if path.contains("{token}") {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::OK
+                };
+                if status != want {
+                    failures.push(format!("{what}: expected {want}, got {status}: {short}"));
+                }
+            } else if status == StatusCode::NOT_FOUND
+                || status == StatusCode::FORBIDDEN
+                || status.is_server_error()
+            {
+                failures.push(format!(
+                    "{what}: inside the scope the handler should act, got {status}: {short}"
+                ));
+            }
+        }
+    }
+    (checks, requests)
+}
+
+/// Every route × every demo role, with ids inside the caller's scope and outside it (another
+/// village, another township, the units above), asserting the exact outcome. The county-level
+/// roles (admin, county approver, auditor) walk as users of 桐源乡, so that another township
+/// exists for them.
 #[tokio::test]
 async fn no_route_reaches_outside_the_scope() {
     let app = spawn_app().await;
     let shetou_cadre = add_user(&app, "shetou", "舍头村主任", Role::VillageCadre, SHETOU).await;
-    add_user(&app, "tyadmin", "桐源乡管理员", Role::Admin, TONGYUAN).await;
+    let tyadmin = add_user(&app, "tyadmin", "桐源乡管理员", Role::Admin, TONGYUAN).await;
+    add_user(&app, "tycounty", "桐源乡审批员", Role::CountyApprover, TONGYUAN).await;
+    add_user(&app, "tyauditor", "桐源乡审计员", Role::Auditor, TONGYUAN).await;
+    let tyvictim = add_user(&app, "tyvictim", "桐源村文书", Role::VillageCadre, TONGYUAN_VILLAGE).await;
     let clerk = user_id(&app, "clerk").await;
     let leader = user_id(&app, "leader").await;
     let cadre_id = user_id(&app, "cadre").await;
     let grid_id = user_id(&app, "grid").await;
+    const GRID: &str = "361002201211001";
 
     let shetou_rec = add_registry(&app, SHETOU, "舍头测试户", "舍头甲某", 1).await;
     let tongyuan_rec = add_registry(&app, TONGYUAN_VILLAGE, "桐源测试户", "桐源乙某", 2).await;
     let touchang_rec = add_registry(&app, TOUCHANG, "头昌测试户", "头昌丙某", 3).await;
+    let grid_rec = add_registry(&app, GRID, "网格测试户", "网格丁某", 4).await;
+    // A unit 桐源乡's administrator may rename, merge and split without disturbing the walk.
+    let scratch = app
+        .store
+        .add_grid(
+            &Actor::system("test"),
+            &DivisionCode::parse(TONGYUAN_VILLAGE).unwrap(),
+            "试验网格",
+        )
+        .await
+        .unwrap()
+        .code
+        .to_string();
 
     let (shetou_entry, shetou_file) = add_ledger_records(&app, SHETOU).await;
     let (tongyuan_entry, tongyuan_file) = add_ledger_records(&app, TONGYUAN_VILLAGE).await;
     let (touchang_entry, touchang_file) = add_ledger_records(&app, TOUCHANG).await;
 
-    let before = snapshot(&app).await;
+    const TOWNSHIP_PATH: &str = "/36/3610/361002/361002201/";
+    const TOUCHANG_PATH: &str = "/36/3610/361002/361002201/361002201211/";
+    const GRID_PATH: &str = "/36/3610/361002/361002201/361002201211/361002201211001/";
+    const TONGYUAN_PATH: &str = "/36/3610/361002/361002202/";
 
-    let cadre = Walker {
-        label: "cadre",
-        user: app.login("cadre").await,
-        own_code: TOUCHANG,
-        free_code: "361002201298",
-        codes: [
+    // Outside: what each scope must never reach.
+    let outside_touchang = Ids {
+        codes: strings(&[
             SHETOU,
             "361002201208001", // a grid of 舍头村
             "361002201",       // the cadre's own township, above the village
             TONGYUAN_VILLAGE,
             TONGYUAN,
             "361002", // the county
-        ]
-        .map(String::from)
-        .to_vec(),
+        ]),
         user_ids: vec![shetou_cadre, clerk, leader],
         person_ids: vec![shetou_rec.0, tongyuan_rec.0],
         household_ids: vec![shetou_rec.1, tongyuan_rec.1],
         enterprise_ids: vec![shetou_rec.2, tongyuan_rec.2],
         entry_ids: vec![shetou_entry, tongyuan_entry],
         file_shas: vec![shetou_file.clone(), tongyuan_file.clone()],
-        case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
-        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
-        task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
-        foreign_names: [
-            SHETOU_NAME,
-            TONGYUAN_VILLAGE_NAME,
-            "桐源乡",
-            "舍头村主任",
-            "李办事员",
-            "王乡长",
-            "连城乡",
-            "舍头甲某",
-            "桐源乙某",
-            "舍头测试户",
-            "桐源测试户",
-        ]
-        .map(String::from)
-        .to_vec(),
-        outcome: |e| e.cadre,
+        case_ids: cases_outside(&app, TOUCHANG_PATH).await,
+        key_person_ids: key_persons_outside(&app, TOUCHANG_PATH).await,
+        task_ids: tasks_outside(&app, TOUCHANG_PATH).await,
     };
-    let admin = Walker {
-        label: "桐源乡 admin",
-        user: app.login("tyadmin").await,
-        own_code: TONGYUAN_VILLAGE,
-        free_code: "361002202298",
-        codes: [TOUCHANG, "361002201211001", SHETOU, "361002201", "361002"]
-            .map(String::from)
-            .to_vec(),
+    let outside_tongyuan = Ids {
+        codes: strings(&[TOUCHANG, GRID, SHETOU, "361002201", "361002"]),
         user_ids: vec![cadre_id, grid_id, shetou_cadre, clerk],
         person_ids: vec![shetou_rec.0, touchang_rec.0],
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         entry_ids: vec![shetou_entry, touchang_entry],
         file_shas: vec![shetou_file.clone(), touchang_file.clone()],
-        case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
-        key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
-        task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
-        foreign_names: [
-            TOUCHANG_NAME,
-            SHETOU_NAME,
-            "连城乡",
-            "张村主任",
-            "刘网格员",
-            "舍头村主任",
-            "李办事员",
-            "舍头甲某",
-            "头昌丙某",
-            "舍头测试户",
-            "头昌测试户",
-        ]
-        .map(String::from)
-        .to_vec(),
-        outcome: |e| e.foreign_admin,
+        case_ids: cases_outside(&app, TONGYUAN_PATH).await,
+        key_person_ids: key_persons_outside(&app, TONGYUAN_PATH).await,
+        task_ids: tasks_outside(&app, TONGYUAN_PATH).await,
     };
+    let outside_township = Ids {
+        codes: strings(&[TONGYUAN_VILLAGE, TONGYUAN, "361002"]),
+        user_ids: vec![tyadmin, tyvictim],
+        person_ids: vec![tongyuan_rec.0],
+        household_ids: vec![tongyuan_rec.1],
+        enterprise_ids: vec![tongyuan_rec.2],
+        entry_ids: vec![tongyuan_entry],
+        file_shas: vec![tongyuan_file.clone()],
+        ..Default::default()
+    }
+    .with_demo_records(&app, TOWNSHIP_PATH, false)
+    .await;
+    let outside_grid = Ids {
+        codes: strings(&[TOUCHANG, "361002201211002", SHETOU, "361002201", TONGYUAN_VILLAGE]),
+        user_ids: vec![cadre_id, shetou_cadre, clerk],
+        person_ids: vec![touchang_rec.0, shetou_rec.0, tongyuan_rec.0],
+        household_ids: vec![touchang_rec.1, shetou_rec.1, tongyuan_rec.1],
+        enterprise_ids: vec![touchang_rec.2, shetou_rec.2, tongyuan_rec.2],
+        entry_ids: vec![touchang_entry, shetou_entry],
+        file_shas: vec![touchang_file.clone(), shetou_file.clone()],
+        ..Default::default()
+    }
+    .with_demo_records(&app, GRID_PATH, false)
+    .await;
+
+    // Inside: records of the walker's own scope.
+    let inside_touchang = Ids {
+        codes: strings(&[TOUCHANG]),
+        user_ids: vec![cadre_id],
+        person_ids: vec![touchang_rec.0],
+        household_ids: vec![touchang_rec.1],
+        enterprise_ids: vec![touchang_rec.2],
+        entry_ids: vec![touchang_entry],
+        file_shas: vec![touchang_file.clone()],
+        ..Default::default()
+    }
+    .with_demo_records(&app, TOUCHANG_PATH, true)
+    .await;
+    let inside_township = Ids {
+        codes: strings(&[SHETOU]),
+        user_ids: vec![shetou_cadre],
+        person_ids: vec![shetou_rec.0],
+        household_ids: vec![shetou_rec.1],
+        enterprise_ids: vec![shetou_rec.2],
+        entry_ids: vec![shetou_entry],
+        file_shas: vec![shetou_file.clone()],
+        ..Default::default()
+    }
+    .with_demo_records(&app, TOWNSHIP_PATH, true)
+    .await;
+    let inside_grid = Ids {
+        codes: strings(&[GRID]),
+        user_ids: vec![grid_id],
+        person_ids: vec![grid_rec.0],
+        household_ids: vec![grid_rec.1],
+        enterprise_ids: vec![grid_rec.2],
+        ..Default::default()
+    }
+    .with_demo_records(&app, GRID_PATH, true)
+    .await;
+    let inside_tongyuan = Ids {
+        codes: vec![scratch.clone()],
+        user_ids: vec![tyvictim],
+        person_ids: vec![tongyuan_rec.0],
+        household_ids: vec![tongyuan_rec.1],
+        enterprise_ids: vec![tongyuan_rec.2],
+        entry_ids: vec![tongyuan_entry],
+        file_shas: vec![tongyuan_file.clone()],
+        ..Default::default()
+    }
+    .with_demo_records(&app, TONGYUAN_PATH, true)
+    .await;
+
+    let names_touchang = [
+        SHETOU_NAME,
+        TONGYUAN_VILLAGE_NAME,
+        "桐源乡",
+        "舍头村主任",
+        "李办事员",
+        "王乡长",
+        "连城乡",
+        "舍头甲某",
+        "桐源乙某",
+        "舍头测试户",
+        "桐源测试户",
+    ];
+    let names_tongyuan = [
+        TOUCHANG_NAME,
+        SHETOU_NAME,
+        "连城乡",
+        "张村主任",
+        "刘网格员",
+        "舍头村主任",
+        "李办事员",
+        "舍头甲某",
+        "头昌丙某",
+        "网格丁某",
+        "舍头测试户",
+        "头昌测试户",
+    ];
+    let names_township = [
+        TONGYUAN_VILLAGE_NAME,
+        "桐源乡",
+        "桐源乙某",
+        "桐源测试户",
+        "桐源乡管理员",
+        "桐源村文书",
+    ];
+    let names_grid = [
+        SHETOU_NAME,
+        TONGYUAN_VILLAGE_NAME,
+        "连城乡",
+        "舍头村主任",
+        "李办事员",
+        "王乡长",
+        "张村主任",
+        "舍头甲某",
+        "桐源乙某",
+        "头昌丙某",
+        "舍头测试户",
+        "桐源测试户",
+        "头昌测试户",
+    ];
+
+    // (role, login, scope's own unit and a free code, outside, inside, foreign names, outcome)
+    let users = [
+        (Role::VillageCadre, app.login("cadre").await),
+        (Role::Admin, app.login("tyadmin").await),
+        (Role::TownshipLeader, app.login("leader").await),
+        (Role::TownshipClerk, app.login("clerk").await),
+        (Role::GridWorker, app.login("grid").await),
+        (Role::CountyApprover, app.login("tycounty").await),
+        (Role::Auditor, app.login("tyauditor").await),
+    ];
+    let walkers: Vec<(Role, Walker, Walker)> = users
+        .iter()
+        .map(|(role, user)| {
+            let (label, own, outside, inside, names, outcome): (
+                &'static str,
+                (&'static str, &'static str),
+                &Ids,
+                &Ids,
+                &[&str],
+                fn(&Expect) -> Outcome,
+            ) = match role {
+                Role::VillageCadre => (
+                    "cadre",
+                    (TOUCHANG, "361002201298"),
+                    &outside_touchang,
+                    &inside_touchang,
+                    &names_touchang[..],
+                    (|e: &Expect| e.cadre) as fn(&Expect) -> Outcome,
+                ),
+                Role::Admin => (
+                    "桐源乡 admin",
+                    (TONGYUAN_VILLAGE, "361002202298"),
+                    &outside_tongyuan,
+                    &inside_tongyuan,
+                    &names_tongyuan[..],
+                    (|e: &Expect| e.foreign_admin) as fn(&Expect) -> Outcome,
+                ),
+                Role::TownshipLeader => (
+                    "leader",
+                    (TOUCHANG, "361002201297"),
+                    &outside_township,
+                    &inside_township,
+                    &names_township[..],
+                    (|e: &Expect| outcome_for(Role::TownshipLeader, e)) as fn(&Expect) -> Outcome,
+                ),
+                Role::TownshipClerk => (
+                    "clerk",
+                    (TOUCHANG, "361002201296"),
+                    &outside_township,
+                    &inside_township,
+                    &names_township[..],
+                    (|e: &Expect| outcome_for(Role::TownshipClerk, e)) as fn(&Expect) -> Outcome,
+                ),
+                Role::GridWorker => (
+                    "grid",
+                    (GRID, "361002201295"),
+                    &outside_grid,
+                    &inside_grid,
+                    &names_grid[..],
+                    (|e: &Expect| outcome_for(Role::GridWorker, e)) as fn(&Expect) -> Outcome,
+                ),
+                Role::CountyApprover => (
+                    "桐源乡 county approver",
+                    (TONGYUAN_VILLAGE, "361002202297"),
+                    &outside_tongyuan,
+                    &inside_tongyuan,
+                    &names_tongyuan[..],
+                    (|e: &Expect| outcome_for(Role::CountyApprover, e)) as fn(&Expect) -> Outcome,
+                ),
+                Role::Auditor => (
+                    "桐源乡 auditor",
+                    (TONGYUAN_VILLAGE, "361002202296"),
+                    &outside_tongyuan,
+                    &inside_tongyuan,
+                    &names_tongyuan[..],
+                    (|e: &Expect| outcome_for(Role::Auditor, e)) as fn(&Expect) -> Outcome,
+                ),
+            };
+            (
+                *role,
+                Walker::new(label, user, own, outside, names, outcome),
+                Walker::new(label, user, own, inside, names, outcome),
+            )
+        })
+        .collect();
+    let roles: std::collections::HashSet<Role> = walkers.iter().map(|w| w.0).collect();
+    assert_eq!(roles.len(), Role::ALL.len(), "every role walks");
 
     // Positive controls: the same requests inside the scope do work, so the refusals above are
     // about scope and role, not a broken session or token.
+    let cadre = &users[0].1;
     let res = cadre
-        .user
         .client
         .get(app.url(&format!("/org/{TOUCHANG}")))
         .send()
@@ -1017,8 +1437,8 @@ async fn no_route_reaches_outside_the_scope() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains(TOUCHANG_NAME));
-    let res = admin
-        .user
+    let res = users[1]
+        .1
         .client
         .get(app.url(&format!("/api/v1/org/{TONGYUAN_VILLAGE}")))
         .send()
@@ -1026,7 +1446,6 @@ async fn no_route_reaches_outside_the_scope() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let hits: serde_json::Value = cadre
-        .user
         .client
         .get(app.url("/api/v1/org?q=%E5%A4%B4%E6%98%8C")) // 头昌
         .send()
@@ -1038,8 +1457,24 @@ async fn no_route_reaches_outside_the_scope() {
     assert_eq!(hits[0]["code"], TOUCHANG, "{hits}");
 
     let mut failures = Vec::new();
-    walk(&app, &cadre, &mut failures).await;
-    walk(&app, &admin, &mut failures).await;
+    let (mut checks, mut requests) = (0, 0);
+    // Inside first (those walks write), the administrator last (it may merge its scratch unit).
+    for (role, _, inside) in walkers.iter().rev() {
+        let (c, r) = walk_inside(&app, inside, *role, &mut failures).await;
+        checks += c;
+        requests += r;
+    }
+    let before = snapshot(&app).await;
+    for (_, outside, _) in &walkers {
+        let (c, r) = walk(&app, outside, &mut failures).await;
+        checks += c;
+        requests += r;
+    }
+    println!(
+        "access matrix: {checks} route × role checks ({} routes, {} roles, inside and outside the scope), {requests} requests",
+        routes().len(),
+        walkers.len()
+    );
     assert!(
         failures.is_empty(),
         "{} access failures:\n{}",

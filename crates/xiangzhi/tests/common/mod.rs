@@ -69,6 +69,11 @@ impl Drop for TestApp {
 
 /// A fresh database with the demo township, served on `127.0.0.1:0`.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(xiangzhi_web::WebConfig::default()).await
+}
+
+/// [`spawn_app`] with a web configuration of the test's own (secure cookies, …).
+pub async fn spawn_app_with(config: xiangzhi_web::WebConfig) -> TestApp {
     let dir = TempDir::new("xiangzhi-test");
     let url = format!("sqlite://{}", dir.path().join("xiangzhi.db").display());
     let store = xiangzhi::open_store(&url, None).await.expect("open store");
@@ -77,7 +82,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("bind port 0");
     let port = listener.local_addr().expect("local addr").port();
-    let state = xiangzhi_web::AppState::new(store.clone(), xiangzhi_web::WebConfig::default());
+    let state = xiangzhi_web::AppState::new(store.clone(), config);
     // `serve` is `axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())`
     // with graceful shutdown; this crate does not depend on axum itself.
     let server = tokio::spawn(async move {
