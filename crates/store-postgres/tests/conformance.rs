@@ -157,7 +157,7 @@ async fn backup_holds_every_table() {
     .await
     .unwrap();
     assert!(tables.iter().any(|(t,)| t == "payroll_lines"));
-    let dir = std::env::temp_dir().join(format!("xz-pg-backup-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("xz-pg-backup-all-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     store.backup(&dir).await.unwrap();
     for (t,) in &tables {

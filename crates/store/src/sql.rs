@@ -460,6 +460,13 @@ macro_rules! impl_sql_store {
                 async fn add_grid(&self, actor: &Actor, village: &DivisionCode, name: &str) -> StoreResult<OrgUnit> {
                     let name = $crate::org_import::check_name(name)?;
                     let mut tx = self.begin_write().await?;
+                    // Locks the village's row (PostgreSQL) so that two grids added at once
+                    // are numbered one after the other instead of both taking the next number.
+                    ::sqlx::query("UPDATE org_units SET name = name WHERE code = $1")
+                        .bind(village.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$Store>::map_err)?;
                     let v = <$Store>::org_in_tx(&mut tx, village.as_str()).await?;
                     forbid_outside(actor, &v.path)?;
                     if v.level != OrgLevel::Village || !v.is_active() {
