@@ -49,7 +49,11 @@ pub fn credit_code(data: &[u8]) {
     if let Ok((code, warning)) = CreditCode::parse(&s) {
         assert_eq!(code.as_str().len(), 18);
         assert_eq!(warning.is_none(), code.check_ok());
-        let _ = (code.registration_authority(), code.region_code(), code.org_code());
+        let _ = (
+            code.registration_authority(),
+            code.region_code(),
+            code.org_code(),
+        );
         let (again, _) = CreditCode::parse(code.as_str()).expect("a parsed code parses again");
         assert_eq!(again, code);
     }

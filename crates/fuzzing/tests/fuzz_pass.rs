@@ -21,11 +21,7 @@ fn files(dir: &Path, ext: &[&str]) -> Vec<Vec<u8>> {
     };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            ext.is_empty()
-                || p.extension()
-                    .is_some_and(|x| ext.iter().any(|e| x == *e))
-        })
+        .filter(|p| ext.is_empty() || p.extension().is_some_and(|x| ext.iter().any(|e| x == *e)))
         .collect();
     paths.sort();
     paths
@@ -52,7 +48,14 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
             "51361002MJD123456P",
         ],
         "period" => &[
-            "2023", "2023Q1", "2023W01", "2023W5", "202301", "20230115", "2023S2", "2020W53",
+            "2023",
+            "2023Q1",
+            "2023W01",
+            "2023W5",
+            "202301",
+            "20230115",
+            "2023S2",
+            "2020W53",
             "２０２３ｑ４",
         ],
         "expression" => &[
@@ -123,7 +126,11 @@ fn every_target_survives_its_corpus_and_mutations() {
             total += 1;
         }
         // Spreadsheets are large; fewer of their mutations keep the CI pass short.
-        let n = if *name == "table_import" { iters / 10 } else { iters };
+        let n = if *name == "table_import" {
+            iters / 10
+        } else {
+            iters
+        };
         let mut rng = Rng::new(seed ^ name.len() as u64);
         for _ in 0..n {
             let a = &seeds[rng.below(seeds.len())];
@@ -133,7 +140,10 @@ fn every_target_survives_its_corpus_and_mutations() {
             total += 1;
         }
     }
-    println!("fuzz pass: {total} executions over {} targets", TARGETS.len());
+    println!(
+        "fuzz pass: {total} executions over {} targets",
+        TARGETS.len()
+    );
     assert!(total >= TARGETS.len() * iters / 10);
 }
 

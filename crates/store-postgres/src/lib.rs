@@ -122,7 +122,9 @@ impl PgStore {
             let mut data = Vec::new();
             {
                 let mut stream = conn
-                    .copy_out_raw(&format!("COPY \"{table}\" TO STDOUT WITH (FORMAT csv, HEADER)"))
+                    .copy_out_raw(&format!(
+                        "COPY \"{table}\" TO STDOUT WITH (FORMAT csv, HEADER)"
+                    ))
                     .await
                     .map_err(Self::map_err)?;
                 while let Some(chunk) = stream.try_next().await.map_err(Self::map_err)? {

@@ -161,7 +161,10 @@ async fn backup_holds_every_table() {
     let _ = std::fs::remove_dir_all(&dir);
     store.backup(&dir).await.unwrap();
     for (t,) in &tables {
-        assert!(dir.join(format!("{t}.csv")).is_file(), "{t} is not in the backup");
+        assert!(
+            dir.join(format!("{t}.csv")).is_file(),
+            "{t} is not in the backup"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -74,7 +74,12 @@ async fn write_at(store: &TestStore, version: i64, tag: &str, n: u16) {
                 &clerk,
                 NewPerson {
                     name: format!("{tag}某"),
-                    citizen_id: xiangzhi_domain::citizen_id::generate("361002", birth, 100 + n, true),
+                    citizen_id: xiangzhi_domain::citizen_id::generate(
+                        "361002",
+                        birth,
+                        100 + n,
+                        true,
+                    ),
                     phone: None,
                     household_id: Some(h.id),
                     relation: Some(Relation::Head),
@@ -175,7 +180,10 @@ where
     };
     let versions: Vec<i64> = probe.known_migrations().iter().map(|(v, _)| *v).collect();
     let newest = *versions.last().expect("at least one migration");
-    for (n, start) in std::iter::once(0).chain(versions.iter().copied()).enumerate() {
+    for (n, start) in std::iter::once(0)
+        .chain(versions.iter().copied())
+        .enumerate()
+    {
         let n = n as u16;
         let store = make_empty().await.expect("a second fresh database");
         store.migrate_to(start).await.unwrap();

@@ -87,7 +87,9 @@ async fn check_and_upgrade(target: &Path, key_path: &Path) -> Result<RestoreRepo
         .map(|(v, _)| *v)
         .unwrap_or_default();
     if backup_schema > newest {
-        bail!("备份来自更新版本的乡治（数据库版本 {backup_schema}，本程序只认识到 {newest}），请先升级乡治");
+        bail!(
+            "备份来自更新版本的乡治（数据库版本 {backup_schema}，本程序只认识到 {newest}），请先升级乡治"
+        );
     }
     store.migrate().await?;
     let audit = store.audit_verify().await?;

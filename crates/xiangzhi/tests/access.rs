@@ -183,7 +183,11 @@ fn expectation(method: &Method, path: &str) -> Option<&'static Expect> {
 const PERMISSION_OVERRIDES: &[(&str, &str, Permission)] = &[
     ("POST", "/logout", Permission::Read),
     ("GET", "/registry/import", Permission::Write),
-    ("GET", "/registry/import/{token}/errors.xlsx", Permission::Write),
+    (
+        "GET",
+        "/registry/import/{token}/errors.xlsx",
+        Permission::Write,
+    ),
     ("GET", "/ledgers/{ledger}/entries/new", Permission::Write),
     (
         "GET",
@@ -200,8 +204,16 @@ const PERMISSION_OVERRIDES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/users", Permission::ManageUsers),
     ("GET", "/audit", Permission::ViewAudit),
     ("GET", "/api/v1/audit", Permission::ViewAudit),
-    ("POST", "/persons/{id}/reveal", Permission::RevealPersonalData),
-    ("POST", "/persons/{id}/citizen-id", Permission::CorrectCitizenId),
+    (
+        "POST",
+        "/persons/{id}/reveal",
+        Permission::RevealPersonalData,
+    ),
+    (
+        "POST",
+        "/persons/{id}/citizen-id",
+        Permission::CorrectCitizenId,
+    ),
     // The case machine, visits and task reports decide by role inside the store, after the
     // record is found in scope: a foreign id is "not found" to every role.
     ("POST", "/cases/{id}/act", Permission::Read),
@@ -1110,7 +1122,9 @@ async fn walk_inside(
             }
             if !allowed {
                 if status != StatusCode::FORBIDDEN || !body.contains(FORBIDDEN_MSG) {
-                    failures.push(format!("{what}: expected the 403 role refusal, got {status}: {short}"));
+                    failures.push(format!(
+                        "{what}: expected the 403 role refusal, got {status}: {short}"
+                    ));
                 }
                 if app.audit_rows().await != before {
                     failures.push(format!("{what}: refused, yet the audit log grew"));
@@ -1147,9 +1161,23 @@ async fn no_route_reaches_outside_the_scope() {
     let app = spawn_app().await;
     let shetou_cadre = add_user(&app, "shetou", "舍头村主任", Role::VillageCadre, SHETOU).await;
     let tyadmin = add_user(&app, "tyadmin", "桐源乡管理员", Role::Admin, TONGYUAN).await;
-    add_user(&app, "tycounty", "桐源乡审批员", Role::CountyApprover, TONGYUAN).await;
+    add_user(
+        &app,
+        "tycounty",
+        "桐源乡审批员",
+        Role::CountyApprover,
+        TONGYUAN,
+    )
+    .await;
     add_user(&app, "tyauditor", "桐源乡审计员", Role::Auditor, TONGYUAN).await;
-    let tyvictim = add_user(&app, "tyvictim", "桐源村文书", Role::VillageCadre, TONGYUAN_VILLAGE).await;
+    let tyvictim = add_user(
+        &app,
+        "tyvictim",
+        "桐源村文书",
+        Role::VillageCadre,
+        TONGYUAN_VILLAGE,
+    )
+    .await;
     let clerk = user_id(&app, "clerk").await;
     let leader = user_id(&app, "leader").await;
     let cadre_id = user_id(&app, "cadre").await;
@@ -1227,7 +1255,13 @@ async fn no_route_reaches_outside_the_scope() {
     .with_demo_records(&app, TOWNSHIP_PATH, false)
     .await;
     let outside_grid = Ids {
-        codes: strings(&[TOUCHANG, "361002201211002", SHETOU, "361002201", TONGYUAN_VILLAGE]),
+        codes: strings(&[
+            TOUCHANG,
+            "361002201211002",
+            SHETOU,
+            "361002201",
+            TONGYUAN_VILLAGE,
+        ]),
         user_ids: vec![cadre_id, shetou_cadre, clerk],
         person_ids: vec![touchang_rec.0, shetou_rec.0, tongyuan_rec.0],
         household_ids: vec![touchang_rec.1, shetou_rec.1, tongyuan_rec.1],

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::{PASSWORD, TOUCHANG, TempDir, client, csrf_field};
 use xiangzhi_domain::org::DivisionCode;
-use xiangzhi_store::{Scope, Store, Vault};
+use xiangzhi_store::{AssistanceStore, CaseStore, RegistryStore, Scope, Store, Vault};
 use xiangzhi_store_sqlite::SqliteStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_xiangzhi");
@@ -128,6 +128,8 @@ async fn grid_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
             Ok(r) => panic!("grid {name}: {}", r.status()),
             Err(_) => return,
         }
+        // A village holds at most 999 grids: pace the writer so the cycles fit.
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -136,7 +138,7 @@ async fn case_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
     let (c, csrf) = login(&base, "clerk").await;
     let steps: [&[(&str, &str)]; 5] = [
         &[("action", "accept")],
-        &[("action", "assign"), ("tier", "township")],
+        &[("action", "assign"), ("tier", "grid")],
         &[("action", "start_handling")],
         &[("action", "reply"), ("text", "已处理")],
         &[("action", "close")],
@@ -157,7 +159,11 @@ async fn case_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
                     Ok(v) => v,
                     Err(_) => return,
                 };
-                v[0]["service_request_id"].as_str().unwrap().parse().unwrap()
+                v[0]["service_request_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
             }
             Ok(r) => panic!("open311: {}", r.status()),
             Err(_) => return,
@@ -191,12 +197,13 @@ async fn import_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
     let (c, csrf) = login(&base, "clerk").await;
     for n in 0.. {
         let batch = format!("批{cycle}x{n}");
-        let mut csv = String::from("姓名,身份证号\n");
+        let mut csv = String::from("姓名,身份证号,所属网格\n");
         for i in 0..IMPORT_ROWS {
             let birth = chrono::NaiveDate::from_ymd_opt(1950 + (cycle % 40) as i32, 1, 1).unwrap()
                 + chrono::Duration::days((n * 64 + i as usize) as i64);
-            let id = xiangzhi_domain::citizen_id::generate("361002", birth, 700 + (i % 99) as u16, true);
-            csv.push_str(&format!("{batch}员{i},{}\n", id.as_str()));
+            let id =
+                xiangzhi_domain::citizen_id::generate("361002", birth, 700 + (i % 99) as u16, true);
+            csv.push_str(&format!("{batch}员{i},{},{TOUCHANG}001\n", id.as_str()));
         }
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
@@ -216,7 +223,11 @@ async fn import_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
                 Ok(t) => t,
                 Err(_) => return,
             },
-            Ok(r) => panic!("upload: {} {}", r.status(), r.text().await.unwrap_or_default()),
+            Ok(r) => panic!(
+                "upload: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ),
             Err(_) => return,
         };
         let at = html.find("/registry/import/").expect("a commit form") + 17;
@@ -343,7 +354,11 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_change() {
     let db = format!("sqlite://{}", dir.path().join("crash.db").display());
     let key = dir.path().join("xiangzhi.key");
     let out = xiangzhi(&db).args(["demo", "--no-serve"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Timeline length minus version, the same for every whole case.
     let case_offset = {
@@ -419,7 +434,10 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_change() {
         a.imports.len(),
         a.payrolls.len()
     );
-    assert!(!a.grids.is_empty() && !a.cases.is_empty(), "the writers wrote");
+    assert!(
+        !a.grids.is_empty() && !a.cases.is_empty(),
+        "the writers wrote"
+    );
     assert!(killed_mid_write > 0);
     // The binary's own check agrees.
     let out = xiangzhi(&db).args(["audit", "verify"]).output().unwrap();

@@ -60,14 +60,15 @@ async fn every_state_changing_route_refuses_a_forged_request() {
             continue;
         }
         let url = fill(path, &values);
-        assert!(!url.contains('{'), "{path}: a parameter this test cannot fill");
+        assert!(
+            !url.contains('{'),
+            "{path}: a parameter this test cannot fill"
+        );
         let multipart = || {
-            reqwest::multipart::Form::new()
-                .text("name", "伪造")
-                .part(
-                    "file",
-                    reqwest::multipart::Part::bytes(b"a,b\n1,2\n".to_vec()).file_name("x.csv"),
-                )
+            reqwest::multipart::Form::new().text("name", "伪造").part(
+                "file",
+                reqwest::multipart::Part::bytes(b"a,b\n1,2\n".to_vec()).file_name("x.csv"),
+            )
         };
         let attempts = [
             admin
@@ -80,7 +81,10 @@ async fn every_state_changing_route_refuses_a_forged_request() {
                 .form(&[("name", "伪造"), ("csrf", &"0".repeat(64))]),
             admin
                 .client
-                .request(method.clone(), app.url(&format!("{url}?csrf={}", admin.csrf)))
+                .request(
+                    method.clone(),
+                    app.url(&format!("{url}?csrf={}", admin.csrf)),
+                )
                 .form(&[("name", "伪造")]),
             admin
                 .client
@@ -110,7 +114,12 @@ async fn every_state_changing_route_refuses_a_forged_request() {
     assert!(checked >= 20, "only {checked} state-changing routes found");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The session survived all of it (the forged logouts did nothing).
-    let me = admin.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    let me = admin
+        .client
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
 }
 
@@ -140,7 +149,13 @@ async fn script_typed_everywhere_comes_back_escaped_on_every_page() {
 
     // Through the forms.
     assert_eq!(
-        post_form(&clerk, &app, &format!("/org/{TOUCHANG}/grids"), &[("name", PAYLOAD)]).await,
+        post_form(
+            &clerk,
+            &app,
+            &format!("/org/{TOUCHANG}/grids"),
+            &[("name", PAYLOAD)]
+        )
+        .await,
         303
     );
     let grid = app
@@ -181,7 +196,13 @@ async fn script_typed_everywhere_comes_back_escaped_on_every_page() {
         .await
         .unwrap();
     let case_id = made[0]["service_request_id"].as_str().unwrap().to_string();
-    post_form(&clerk, &app, &format!("/cases/{case_id}/act"), &[("action", "accept")]).await;
+    post_form(
+        &clerk,
+        &app,
+        &format!("/cases/{case_id}/act"),
+        &[("action", "accept")],
+    )
+    .await;
     post_form(
         &clerk,
         &app,
@@ -198,7 +219,13 @@ async fn script_typed_everywhere_comes_back_escaped_on_every_page() {
         .find(|k| k.org_path.as_str().contains(TOUCHANG))
         .map(|k| k.id);
     if let Some(k) = key_person {
-        post_form(&clerk, &app, &format!("/key-persons/{k}/visits"), &[("note", PAYLOAD)]).await;
+        post_form(
+            &clerk,
+            &app,
+            &format!("/key-persons/{k}/visits"),
+            &[("note", PAYLOAD)],
+        )
+        .await;
     }
     let task = app
         .store
@@ -362,7 +389,9 @@ async fn path_traversal_is_impossible() {
             let status = res.status();
             let body = res.text().await.unwrap_or_default();
             probes += 1;
-            if body.contains("root:x:0:0") || body.contains("[workspace]") || body.contains("[package]")
+            if body.contains("root:x:0:0")
+                || body.contains("[workspace]")
+                || body.contains("[package]")
             {
                 failures.push(format!("GET {url}: a file of the machine leaked"));
             }
@@ -375,7 +404,11 @@ async fn path_traversal_is_impossible() {
         }
     }
     // The static route serves one embedded file; nothing beside it.
-    for url in ["/static/..%2F..%2FCargo.toml", "/static/%2e%2e/src/lib.rs", "/static/app.css%00.rs"] {
+    for url in [
+        "/static/..%2F..%2FCargo.toml",
+        "/static/%2e%2e/src/lib.rs",
+        "/static/app.css%00.rs",
+    ] {
         let res = admin.client.get(app.url(url)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{url}");
         probes += 1;
@@ -429,7 +462,10 @@ async fn uploads_are_limited_in_size_and_type() {
             .text("csrf", clerk.csrf.clone())
             .text("kind", "persons")
             .text("org", TOUCHANG)
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name))
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            )
     };
     // Over the upload limit: refused before it is read, in Chinese.
     let big = vec![b'a'; MAX_UPLOAD_BYTES + 1024];
@@ -459,7 +495,10 @@ async fn uploads_are_limited_in_size_and_type() {
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "名册.xlsx"),
         (b"MZ\x90\0\x03\0\0\0\x04\0\0\0".to_vec(), "名册.xls"),
         (b"PK\x03\x04\x14\0\0\0\x08\0junk".to_vec(), "名册.xlsx"),
-        (b"<html><script>alert(1)</script></html>".to_vec(), "名册.csv"),
+        (
+            b"<html><script>alert(1)</script></html>".to_vec(),
+            "名册.csv",
+        ),
     ] {
         let res = clerk
             .client
@@ -471,10 +510,15 @@ async fn uploads_are_limited_in_size_and_type() {
         let status = res.status();
         let body = res.text().await.unwrap();
         assert!(
-            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY || (status == StatusCode::OK && !body.contains("/commit")),
+            status == StatusCode::BAD_REQUEST
+                || status == StatusCode::UNPROCESSABLE_ENTITY
+                || (status == StatusCode::OK && !body.contains("/commit")),
             "{name}: {status} {body}"
         );
-        assert!(!body.contains("<script>alert(1)"), "{name}: echoed as markup");
+        assert!(
+            !body.contains("<script>alert(1)"),
+            "{name}: echoed as markup"
+        );
     }
     assert_eq!(app.audit_rows().await, rows, "nothing was written");
 }
