@@ -138,7 +138,11 @@ async fn case_writer(base: String, cycle: usize, acks: Arc<Mutex<Acks>>) {
     let (c, csrf) = login(&base, "clerk").await;
     let steps: [&[(&str, &str)]; 5] = [
         &[("action", "accept")],
-        &[("action", "assign"), ("tier", "grid")],
+        &[
+            ("action", "assign"),
+            ("tier", "grid"),
+            ("assignee", "刘网格员"),
+        ],
         &[("action", "start_handling")],
         &[("action", "reply"), ("text", "已处理")],
         &[("action", "close")],

@@ -109,7 +109,7 @@ async fn exports_neutralise_formulas() {
                 NewEnterprise {
                     name: h.to_string(),
                     credit_code: xiangzhi_domain::credit_code::generate(&format!(
-                        "91361002MA35FORM{i}"
+                        "91361002MA35FXRM{i}"
                     ))
                     .unwrap(),
                     kind: "物流".into(),
