@@ -112,7 +112,7 @@ pub fn read_table_with(
     }
     let grid = match sniff(bytes)? {
         Kind::Zip => match inspect_zip(bytes, limits)? {
-            ZipKind::Xlsx => load_xlsx(bytes, limits)?,
+            ZipKind::Xlsx => without_panics(|| load_xlsx(bytes, limits))?,
             ZipKind::Ods => return Err(ReadError::Unsupported("ODS（OpenDocument表格）".into())),
             ZipKind::Word => return Err(ReadError::NotSpreadsheet("Word文档".into())),
             ZipKind::Presentation => {
@@ -120,7 +120,7 @@ pub fn read_table_with(
             }
             ZipKind::Other => return Err(ReadError::NotSpreadsheet("ZIP压缩包".into())),
         },
-        Kind::Cfb => load_xls(bytes, limits)?,
+        Kind::Cfb => without_panics(|| load_xls(bytes, limits))?,
         Kind::Text => load_csv(bytes, file_name, limits)?,
     };
     build_sheet(grid, specs, limits)
@@ -270,6 +270,17 @@ fn first_visible(sheets: &[calamine::Sheet]) -> Result<String, ReadError> {
         .find(|s| s.visible == SheetVisible::Visible && s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
         .ok_or(ReadError::NoVisibleSheet)
+}
+
+/// calamine asserts on some malformed files instead of returning an error (found by fuzzing:
+/// an .xls whose sector table points past its end); a hostile upload must get the same clear
+/// refusal as any other damaged file, not a crashed request.
+fn without_panics(load: impl FnOnce() -> Result<Grid, ReadError>) -> Result<Grid, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|_| {
+        Err(ReadError::Corrupt(
+            "文件内部结构有误，解析时出错".to_string(),
+        ))
+    })
 }
 
 fn load_xlsx(bytes: &[u8], limits: &Limits) -> Result<Grid, ReadError> {

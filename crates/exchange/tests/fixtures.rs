@@ -458,3 +458,20 @@ fn cells_keep_their_kind() {
     assert!(matches!(s.rows[0].cells[6], Cell::DateTime(_)));
     assert!(matches!(s.rows[2].cells[2], Cell::Float(_)));
 }
+
+/// Found by the fuzz pass: calamine panicked on this .xls (a sector table pointing past the
+/// end of the file). It is a damaged file like any other now.
+#[test]
+fn a_malformed_xls_that_panicked_calamine_is_refused_in_chinese() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzzing/corpus/table_import/xls-short-sector-panics-calamine"
+    ))
+    .unwrap();
+    let err = xiangzhi_exchange::read_table(&bytes, "名册.xls", &Default::default()).unwrap_err();
+    assert!(
+        matches!(err, xiangzhi_exchange::ReadError::Corrupt(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("可能已损坏"), "{err}");
+}

@@ -20,39 +20,10 @@ pub struct PgStore {
     vault: Arc<Vault>,
 }
 
-/// Tables in dependency order, for backups.
-const TABLES: &[&str] = &[
-    "xiangzhi_meta",
-    "schema_migrations",
-    "org_units",
-    "org_events",
-    "users",
-    "sessions",
-    "audit_log",
-    "audit_head",
-    "households",
-    "persons",
-    "enterprise_kinds",
-    "enterprises",
-    "registry_events",
-    "ledgers",
-    "ledger_versions",
-    "ledger_entries",
-    "ledger_submissions",
-    "ledger_files",
-    "case_categories",
-    "cases",
-    "case_parties",
-    "case_events",
-    "key_person_categories",
-    "key_persons",
-    "key_person_visits",
-    "projects",
-    "project_enterprises",
-    "project_members",
-    "tasks",
-    "task_updates",
-];
+/// Tables are read from the catalog at backup time: a hard-coded list once left the
+/// assistance tables (programs, enrollments, payrolls, payouts) out of every backup.
+const LIST_TABLES: &str = "SELECT table_name::text FROM information_schema.tables \
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name";
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
@@ -158,11 +129,17 @@ impl PgStore {
             .execute(&mut *conn)
             .await
             .map_err(Self::map_err)?;
-        for table in TABLES {
+        let tables: Vec<(String,)> = sqlx::query_as(LIST_TABLES)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(Self::map_err)?;
+        for (table,) in &tables {
             let mut data = Vec::new();
             {
                 let mut stream = conn
-                    .copy_out_raw(&format!("COPY {table} TO STDOUT WITH (FORMAT csv, HEADER)"))
+                    .copy_out_raw(&format!(
+                        "COPY \"{table}\" TO STDOUT WITH (FORMAT csv, HEADER)"
+                    ))
                     .await
                     .map_err(Self::map_err)?;
                 while let Some(chunk) = stream.try_next().await.map_err(Self::map_err)? {

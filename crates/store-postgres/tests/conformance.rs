@@ -10,7 +10,8 @@ use xiangzhi_store::Store;
 use xiangzhi_store::conformance::{self, TestStore};
 use xiangzhi_store_postgres::PgStore;
 
-async fn open() -> Option<PgStore> {
+/// A fresh schema of its own, with no migration applied.
+async fn open_empty() -> Option<PgStore> {
     let Ok(url) = std::env::var("XIANGZHI_TEST_PG") else {
         if std::env::var("XIANGZHI_REQUIRE_ALL").is_ok_and(|v| v == "1") {
             panic!("XIANGZHI_REQUIRE_ALL=1 but XIANGZHI_TEST_PG is not set");
@@ -36,6 +37,11 @@ async fn open() -> Option<PgStore> {
     let store = PgStore::open_with(options, Arc::new(xiangzhi_store::Vault::ephemeral()))
         .await
         .unwrap();
+    Some(store)
+}
+
+async fn open() -> Option<PgStore> {
+    let store = open_empty().await?;
     store.migrate().await.unwrap();
     Some(store)
 }
@@ -50,6 +56,7 @@ xiangzhi_store::ledger_conformance_tests!(make());
 xiangzhi_store::case_conformance_tests!(make());
 xiangzhi_store::case_settings_conformance_tests!(make());
 xiangzhi_store::assistance_conformance_tests!(make());
+xiangzhi_store::concurrency_conformance_tests!(make());
 
 #[tokio::test]
 async fn personal_data_is_sealed() {
@@ -128,5 +135,37 @@ async fn backup_writes_every_table() {
     conformance::backup_is_a_usable_copy(store, dir.clone()).await;
     let units = std::fs::read_to_string(dir.join("org_units.csv")).unwrap();
     assert_eq!(units.lines().count(), 9, "header and eight units");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn upgrades_from_every_schema_version() {
+    xiangzhi_store::conformance_upgrade::upgrade_from_every_version(|| async {
+        Some(Arc::new(open_empty().await?) as TestStore)
+    })
+    .await;
+}
+
+/// The backup holds every table the catalog lists: it once missed the assistance tables.
+#[tokio::test]
+async fn backup_holds_every_table() {
+    let Some(store) = open().await else { return };
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|(t,)| t == "payroll_lines"));
+    let dir = std::env::temp_dir().join(format!("xz-pg-backup-all-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    store.backup(&dir).await.unwrap();
+    for (t,) in &tables {
+        assert!(
+            dir.join(format!("{t}.csv")).is_file(),
+            "{t} is not in the backup"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -19,6 +19,7 @@ use xiangzhi_store::{StoreError, StoreResult, Vault};
 mod bench;
 mod bench_assistance;
 mod bulk;
+mod integrity;
 
 pub struct SqliteStore {
     read: SqlitePool,

@@ -157,3 +157,20 @@ async fn backup_copies_everything() {
         "an existing file is never overwritten"
     );
 }
+
+xiangzhi_store::concurrency_conformance_tests!(make());
+
+#[tokio::test]
+async fn upgrades_from_every_schema_version() {
+    xiangzhi_store::conformance_upgrade::upgrade_from_every_version(|| async {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let store = SqliteStore::open(
+            dir.join("old.db").to_str().unwrap(),
+            Arc::new(xiangzhi_store::Vault::ephemeral()),
+        )
+        .await
+        .unwrap();
+        Some(Arc::new(store) as TestStore)
+    })
+    .await;
+}

@@ -259,6 +259,17 @@ pub trait LedgerStore: Send + Sync {
         entry: EntryInput,
     ) -> StoreResult<LedgerEntry>;
 
+    /// `save_entry` for an edit form: refuses with `Conflict` when the entry changed since the
+    /// editor read it (`seen_updated_at` is the `updated_at` the form was filled against), so
+    /// two clerks editing one entry cannot silently overwrite each other.
+    async fn save_entry_if_current(
+        &self,
+        actor: &Actor,
+        ledger: &str,
+        entry: EntryInput,
+        seen_updated_at: &str,
+    ) -> StoreResult<LedgerEntry>;
+
     /// The problems `save_entry` would report, without writing.
     async fn check_entry(
         &self,

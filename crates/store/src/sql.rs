@@ -257,9 +257,17 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn migrate(&self) -> StoreResult<()> {
-                    self.run_migrations().await?;
+                    self.run_migrations(i64::MAX).await?;
                     // Programs are data; the seeded ones appear once and stay as admins edit them.
                     self.seed_programs().await
+                }
+
+                async fn migrate_to(&self, version: i64) -> StoreResult<()> {
+                    self.run_migrations(version).await
+                }
+
+                fn known_migrations(&self) -> Vec<(i64, &'static str)> {
+                    <$Store>::MIGRATIONS.iter().map(|(v, name, _)| (*v, *name)).collect()
                 }
 
                 async fn schema_version(&self) -> StoreResult<i64> {
@@ -452,6 +460,13 @@ macro_rules! impl_sql_store {
                 async fn add_grid(&self, actor: &Actor, village: &DivisionCode, name: &str) -> StoreResult<OrgUnit> {
                     let name = $crate::org_import::check_name(name)?;
                     let mut tx = self.begin_write().await?;
+                    // Locks the village's row (PostgreSQL) so that two grids added at once
+                    // are numbered one after the other instead of both taking the next number.
+                    ::sqlx::query("UPDATE org_units SET name = name WHERE code = $1")
+                        .bind(village.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$Store>::map_err)?;
                     let v = <$Store>::org_in_tx(&mut tx, village.as_str()).await?;
                     forbid_outside(actor, &v.path)?;
                     if v.level != OrgLevel::Village || !v.is_active() {
@@ -1001,7 +1016,7 @@ macro_rules! impl_sql_store {
             }
 
             impl $Store {
-                async fn run_migrations(&self) -> StoreResult<()> {
+                async fn run_migrations(&self, up_to: i64) -> StoreResult<()> {
                     let err = <$Store>::map_err;
                     self.check_ours().await?;
                     let mut tx = self.begin_write().await?;
@@ -1020,7 +1035,7 @@ macro_rules! impl_sql_store {
                         .collect::<Result<_, _>>()
                         .map_err(err)?;
                     for (version, name, sql) in <$Store>::MIGRATIONS {
-                        if applied.contains(version) {
+                        if applied.contains(version) || *version > up_to {
                             continue;
                         }
                         ::sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(|e| {

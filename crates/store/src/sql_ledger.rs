@@ -174,6 +174,47 @@ macro_rules! impl_ledger_store {
             }
 
             impl $Store {
+                /// `seen`: the `updated_at` an edit form was read at. The conditional touch takes
+                /// the row lock (PostgreSQL) inside the write, so a concurrent edit that committed
+                /// first is seen here and refused, never overwritten.
+                async fn save_entry_seen(&self, actor: &Actor, ledger: &str, entry: EntryInput, seen: Option<&str>) -> StoreResult<LedgerEntry> {
+                    can_write(actor)?;
+                    let ledger = self.ledger_by_code(ledger).await?;
+                    let mut tx = self.begin_write().await?;
+                    if let (Some(id), Some(seen)) = (entry.id, seen) {
+                        let touched = ::sqlx::query("UPDATE ledger_entries SET updated_at = updated_at WHERE id = $1 AND updated_at = $2")
+                            .bind(id)
+                            .bind(seen)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(err)?
+                            .rows_affected();
+                        if touched == 0 {
+                            let e = Self::entry_in_tx(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+                            in_scope(&actor.scope, e.org_path.as_str())?;
+                            return Err(StoreError::Conflict(format!(
+                                "该记录已于 {} 被 {} 修改，您看到的是旧内容：请刷新后重新填写",
+                                e.updated_at.chars().take(19).collect::<String>().replace('T', " "),
+                                e.updated_by
+                            )));
+                        }
+                    }
+                    let p = match Self::prepare_entry(&mut tx, actor, &ledger, &entry).await? {
+                        Ok(p) => p,
+                        Err(problems) => {
+                            return Err(StoreError::invalid(problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("；")));
+                        }
+                    };
+                    let id = match Self::write_entry(&mut tx, actor, &ledger, p, true).await? {
+                        Change::New(id) | Change::Updated(id) | Change::Unchanged(id) => id,
+                    };
+                    let e = Self::entry_in_tx(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(e)
+                }
+            }
+
+            impl $Store {
                 async fn ledger_by_code(&self, code: &str) -> StoreResult<Ledger> {
                     let r = ::sqlx::query(q(format!("{LEDGER_SELECT} WHERE l.code = $1 AND v.version = l.current_version")))
                         .bind(code)
@@ -579,21 +620,11 @@ macro_rules! impl_ledger_store {
                 }
 
                 async fn save_entry(&self, actor: &Actor, ledger: &str, entry: EntryInput) -> StoreResult<LedgerEntry> {
-                    can_write(actor)?;
-                    let ledger = self.ledger_by_code(ledger).await?;
-                    let mut tx = self.begin_write().await?;
-                    let p = match Self::prepare_entry(&mut tx, actor, &ledger, &entry).await? {
-                        Ok(p) => p,
-                        Err(problems) => {
-                            return Err(StoreError::invalid(problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("；")));
-                        }
-                    };
-                    let id = match Self::write_entry(&mut tx, actor, &ledger, p, true).await? {
-                        Change::New(id) | Change::Updated(id) | Change::Unchanged(id) => id,
-                    };
-                    let e = Self::entry_in_tx(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(e)
+                    self.save_entry_seen(actor, ledger, entry, None).await
+                }
+
+                async fn save_entry_if_current(&self, actor: &Actor, ledger: &str, entry: EntryInput, seen_updated_at: &str) -> StoreResult<LedgerEntry> {
+                    self.save_entry_seen(actor, ledger, entry, Some(seen_updated_at)).await
                 }
 
                 async fn check_entry(&self, actor: &Actor, ledger: &str, entry: &EntryInput) -> StoreResult<Vec<FieldError>> {

@@ -31,6 +31,13 @@ pub trait Store:
     /// Version of the newest migration applied.
     async fn schema_version(&self) -> StoreResult<i64>;
 
+    /// Applies the migrations up to `version` and no further (no seeding): upgrade tests start
+    /// from every earlier schema this way.
+    async fn migrate_to(&self, version: i64) -> StoreResult<()>;
+
+    /// Every migration this build carries, oldest first: `(version, name)`.
+    fn known_migrations(&self) -> Vec<(i64, &'static str)>;
+
     // ---- org tree ----
 
     /// Adds and updates units from a division file, all-or-nothing. Parents must precede or

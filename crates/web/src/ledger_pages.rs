@@ -605,6 +605,8 @@ struct EntryPage {
     locked: Option<String>,
     can_write: bool,
     action: String,
+    /// The entry's `updated_at` when the form was read: saving refuses if it moved since.
+    seen: String,
 }
 
 fn widget(f: &FieldDef) -> &'static str {
@@ -681,6 +683,7 @@ struct EntryFormData {
     org: String,
     period: String,
     subject: String,
+    seen: String,
     fields: std::collections::HashMap<String, RawField>,
 }
 
@@ -724,6 +727,7 @@ async fn read_form(mut form: Multipart) -> AppResult<EntryFormData> {
                 "org" => out.org = text,
                 "period" => out.period = text,
                 "subject" => out.subject = text,
+                "seen" => out.seen = text,
                 _ => {}
             }
         }
@@ -1141,6 +1145,7 @@ fn entry_page(
         locked,
         can_write: me.can(Permission::Write),
         action,
+        seen: String::new(),
     }
 }
 
@@ -1220,7 +1225,7 @@ pub async fn entry(
     } else {
         lock_note(&state, &l, &e).await?
     };
-    Ok(render(entry_page(
+    let mut page = entry_page(
         &me,
         &l,
         Some(e.id),
@@ -1234,7 +1239,9 @@ pub async fn entry(
         fields,
         Vec::new(),
         locked,
-    )))
+    );
+    page.seen = e.updated_at.clone();
+    Ok(render(page))
 }
 
 /// Why the entry's period is closed, as the completion grid sees it.
@@ -1314,7 +1321,15 @@ async fn save(
     if !bad {
         let problems = state.store.check_entry(&me.actor(), &code, &input).await?;
         if problems.is_empty() {
-            let saved = state.store.save_entry(&me.actor(), &code, input).await?;
+            let saved = match (id, data.seen.as_str()) {
+                (Some(_), seen) if !seen.is_empty() => {
+                    state
+                        .store
+                        .save_entry_if_current(&me.actor(), &code, input, seen)
+                        .await?
+                }
+                _ => state.store.save_entry(&me.actor(), &code, input).await?,
+            };
             return Ok(Redirect::to(&format!(
                 "/ledgers/{code}/entries?org={}&period={}&ok=saved#e{}",
                 saved.org_code,
@@ -1332,7 +1347,7 @@ async fn save(
         }
     }
     errors.insert(0, "有内容需要修改，尚未保存。".into());
-    let page = entry_page(
+    let mut page = entry_page(
         &me,
         &l,
         id,
@@ -1344,6 +1359,7 @@ async fn save(
         errors,
         None,
     );
+    page.seen = data.seen.clone();
     let mut res = render(page);
     *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)

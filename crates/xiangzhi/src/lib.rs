@@ -12,6 +12,7 @@ pub mod demo_ledgers;
 pub mod demo_registry;
 pub mod divisions;
 pub mod ledger_pack;
+pub mod restore;
 /// Registry import and export live in their own crate so the web can use them too.
 pub use xiangzhi_intake as import;
 /// A ledger's spreadsheet round trip, shared with the web like the registry import.

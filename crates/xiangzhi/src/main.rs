@@ -118,6 +118,8 @@ enum Command {
     },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
+    /// 从 SQLite 备份恢复到 --db 所指的新文件：先校验文件完整、数据库版本和审计日志哈希链，校验不过不恢复
+    Restore { backup: PathBuf },
     /// 导入人员、户或企业（CSV/XLSX/XLS，按中文列名匹配；先校验，全部正确才写入）
     Import(xiangzhi::cli_registry::ImportArgs),
     /// 导出人员、户或企业（XLSX 或 CSV）
@@ -346,6 +348,29 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Check { command } => {
             xiangzhi::cli_assistance::check_cmd(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Restore { backup } => {
+            let target = url();
+            if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+                anyhow::bail!(
+                    "PostgreSQL 的备份是一个 CSV 目录，请按 README“备份与恢复”一节用 psql 的 \\copy 恢复"
+                );
+            }
+            let key = key_file
+                .clone()
+                .unwrap_or_else(|| xiangzhi::default_key_path(&target));
+            let report = xiangzhi::restore::restore_sqlite(&backup, &target, &key).await?;
+            print(cli.json, &report, || {
+                println!(
+                    "已恢复到 {}：数据库版本 {}（备份时 {}），{} 张表，审计日志 {} 条，哈希链无断裂",
+                    report.target.display(),
+                    report.schema,
+                    report.backup_schema,
+                    report.tables,
+                    report.audit_rows
+                )
+            });
+            Ok(())
         }
         Command::Backup { out } => {
             let store = open_store(url()).await?;
