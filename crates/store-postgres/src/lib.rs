@@ -81,6 +81,11 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+            (
+            9,
+            "indicators",
+            include_str!("../migrations/0009_indicators.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
@@ -183,6 +188,7 @@ impl PgStore {
 }
 
 xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
+xiangzhi_store::impl_indicator_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);

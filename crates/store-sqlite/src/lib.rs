@@ -52,6 +52,11 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+            (
+            9,
+            "indicators",
+            include_str!("../migrations/0009_indicators.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
@@ -158,6 +163,7 @@ impl SqliteStore {
 }
 
 xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
+xiangzhi_store::impl_indicator_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);

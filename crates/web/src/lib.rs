@@ -7,8 +7,11 @@
 pub mod api;
 mod auth;
 mod case_pages;
+pub mod charts;
+mod data_pages;
 mod error;
 mod import_pages;
+mod indicator_pages;
 mod ledger_import;
 mod ledger_pages;
 mod open311;

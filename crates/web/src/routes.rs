@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
 use crate::{
-    api, auth, case_pages, import_pages, ledger_import, ledger_pages, open311, pages,
-    registry_pages, security,
+    api, auth, case_pages, data_pages, import_pages, indicator_pages, ledger_import, ledger_pages,
+    open311, pages, registry_pages, security,
 };
 
 pub struct Route {
@@ -255,6 +255,32 @@ pub fn route_table() -> Vec<Route> {
             "/tasks/{id}/progress",
             post(case_pages::task_progress),
         ),
+        route(Method::GET, "/indicators", get(indicator_pages::indicators)),
+        route(
+            Method::GET,
+            "/indicators/{indicator}",
+            get(indicator_pages::indicator),
+        ),
+        route(
+            Method::GET,
+            "/indicators/{indicator}/records",
+            get(indicator_pages::records),
+        ),
+        route(Method::GET, "/dashboard", get(indicator_pages::dashboard)),
+        route(
+            Method::GET,
+            "/dashboard.xlsx",
+            get(indicator_pages::dashboard_xlsx),
+        ),
+        route(Method::GET, "/data", get(data_pages::data)),
+        route(Method::POST, "/data", post(data_pages::save)),
+        route(
+            Method::POST,
+            "/data/import",
+            post(data_pages::import).layer(upload_limit()),
+        ),
+        route(Method::POST, "/data/approval", post(data_pages::approval)),
+        route(Method::GET, "/data/quality", get(data_pages::quality)),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),
