@@ -37,11 +37,7 @@ pub fn shifted(p: &Primitive, period: &Period) -> Period {
 /// The date window of a primitive for the figure's period.
 pub fn window(p: &Primitive, period: &Period) -> Window {
     let period = shifted(p, period);
-    let field = p
-        .period
-        .date_field
-        .clone()
-        .filter(|f| f != LEDGER_PERIOD);
+    let field = p.period.date_field.clone().filter(|f| f != LEDGER_PERIOD);
     match p.period.kind {
         PeriodKind::InPeriod => Window::Dates {
             field,
@@ -185,9 +181,11 @@ fn matches(v: Option<&FieldValue>, f: &PrimitiveFilter, factor: f64) -> bool {
     let one = |c: &FilterValue| -> Option<std::cmp::Ordering> {
         match (v?, c) {
             (FieldValue::Text(a), FilterValue::Text(b)) => Some(a.as_str().cmp(b.as_str())),
-            (FieldValue::Many(a), FilterValue::Text(b)) => {
-                Some(if a.contains(b) { std::cmp::Ordering::Equal } else { std::cmp::Ordering::Less })
-            }
+            (FieldValue::Many(a), FilterValue::Text(b)) => Some(if a.contains(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                std::cmp::Ordering::Less
+            }),
             (FieldValue::Bool(a), FilterValue::Bool(b)) => Some(a.cmp(b)),
             (x, FilterValue::Number(n)) => x.as_f64()?.partial_cmp(n),
             (x, FilterValue::Money(fen)) => x.as_f64()?.partial_cmp(&(fen / factor)),
@@ -330,9 +328,10 @@ pub async fn ledger_rows(
                 if !e.filled || !period_in(&e.period, &w) {
                     continue;
                 }
-                let keep = p.filters.iter().all(|f| {
-                    matches(e.values.get(&f.field), f, field_factor(ledger, &f.field))
-                });
+                let keep = p
+                    .filters
+                    .iter()
+                    .all(|f| matches(e.values.get(&f.field), f, field_factor(ledger, &f.field)));
                 if !keep {
                     continue;
                 }

@@ -143,7 +143,11 @@ impl Change {
         match self.rate {
             Some(r) => {
                 let t = xiangzhi_expr::round_decimal(r, 2);
-                if r >= 0.0 { format!("+{t}%") } else { format!("{t}%") }
+                if r >= 0.0 {
+                    format!("+{t}%")
+                } else {
+                    format!("{t}%")
+                }
             }
             None => xiangzhi_expr::MISSING.into(),
         }
@@ -298,7 +302,12 @@ impl<'s> Engine<'s> {
         period: &Period,
         by: Option<OrgLevel>,
     ) -> Result<Vec<MeasureRow>, EngineError> {
-        let key = (p.to_string(), org.as_str().to_string(), period.to_string(), by);
+        let key = (
+            p.to_string(),
+            org.as_str().to_string(),
+            period.to_string(),
+            by,
+        );
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(hit);
         }
@@ -455,7 +464,8 @@ impl<'s> Engine<'s> {
         org: &str,
         period: &Period,
     ) -> Result<Figure, EngineError> {
-        self.figure(code, org, &period.same_period_last_year()).await
+        self.figure(code, org, &period.same_period_last_year())
+            .await
     }
 
     pub async fn yoy(&self, code: &str, org: &str, period: &Period) -> Result<Change, EngineError> {
@@ -476,7 +486,10 @@ impl<'s> Engine<'s> {
             .store
             .targets(&self.scope, Some(code), Some(&period.to_string()))
             .await?;
-        let Some(t) = targets.into_iter().find(|t| t.target.org_code.as_str() == org) else {
+        let Some(t) = targets
+            .into_iter()
+            .find(|t| t.target.org_code.as_str() == org)
+        else {
             return Ok(None);
         };
         let actual = self.figure(code, org, period).await?;
@@ -592,7 +605,11 @@ fn input_of(p: &Primitive, v: Option<f64>) -> Value {
     }
 }
 
-fn target_of(def: &IndicatorDef, t: xiangzhi_store::indicator::StoredTarget, actual: Figure) -> Target {
+fn target_of(
+    def: &IndicatorDef,
+    t: xiangzhi_store::indicator::StoredTarget,
+    actual: Figure,
+) -> Target {
     let d = display(def);
     let goal = t.target.value;
     let at_least = t.target.comparison != "<=";
@@ -657,7 +674,10 @@ pub async fn yoy(
     org: &str,
     period: &Period,
 ) -> Result<Change, EngineError> {
-    Engine::load(store, scope).await?.yoy(code, org, period).await
+    Engine::load(store, scope)
+        .await?
+        .yoy(code, org, period)
+        .await
 }
 
 /// The target of exactly this unit and period, with completion; `None` when none is set.

@@ -271,10 +271,18 @@ mod tests {
         assert_eq!(codes.len(), n, "duplicate indicator codes");
         assert!(n >= 40);
         for t in &p.targets {
-            assert!(p.indicators.iter().any(|i| i.code == t.indicator), "{}", t.indicator);
+            assert!(
+                p.indicators.iter().any(|i| i.code == t.indicator),
+                "{}",
+                t.indicator
+            );
         }
         for v in &p.values {
-            assert!(p.data_elements.iter().any(|e| e.code == v.element), "{}", v.element);
+            assert!(
+                p.data_elements.iter().any(|e| e.code == v.element),
+                "{}",
+                v.element
+            );
         }
     }
 }

@@ -52,14 +52,24 @@ pub async fn violations(
         if engine.checked(&def.code).is_err() {
             continue;
         }
-        let now = engine.ranking(&def.code, org_c.as_str(), period, level).await?;
+        let now = engine
+            .ranking(&def.code, org_c.as_str(), period, level)
+            .await?;
         if def.category == RULE_CATEGORY {
             for f in now.iter().filter(|f| f.value == Some(0.0)) {
-                out.push(violation("rule", f, &def.name, format!("不符合规则：{}", def.name)));
+                out.push(violation(
+                    "rule",
+                    f,
+                    &def.name,
+                    format!("不符合规则：{}", def.name),
+                ));
             }
             continue;
         }
-        if !matches!(engine.checked(&def.code)?.result_type, xiangzhi_expr::Type::Bool) {
+        if !matches!(
+            engine.checked(&def.code)?.result_type,
+            xiangzhi_expr::Type::Bool
+        ) {
             let before = engine
                 .ranking(&def.code, org_c.as_str(), &last_year, level)
                 .await?;

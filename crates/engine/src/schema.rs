@@ -3,7 +3,9 @@
 //! element. Built from the same catalog the store queries, so what checks can be computed.
 
 use xiangzhi_domain::ledger::FieldType as LedgerFieldType;
-use xiangzhi_expr::{DataAggregation, DataElementDef, FieldDef, FieldType, Schema, SourceDef, Type};
+use xiangzhi_expr::{
+    DataAggregation, DataElementDef, FieldDef, FieldType, Schema, SourceDef, Type,
+};
 use xiangzhi_store::indicator::DataElement;
 use xiangzhi_store::ledger::Ledger;
 use xiangzhi_store::measure::{FieldKind, RECORD_SOURCES};

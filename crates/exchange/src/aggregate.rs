@@ -136,7 +136,8 @@ pub fn write_adx(
         esc(exported)
     );
     for ((org, period), vs) in groups {
-        let p = adx_period(&period).ok_or_else(|| AggregateError::Format(format!("期间“{period}”无效")))?;
+        let p = adx_period(&period)
+            .ok_or_else(|| AggregateError::Format(format!("期间“{period}”无效")))?;
         out.push_str(&format!(
             "  <group orgUnit=\"{}\" period=\"{}\" dataSet=\"{}\">\n",
             esc(&org),
@@ -150,7 +151,10 @@ pub fn write_adx(
                 esc(&v.value)
             ));
             match &v.comment {
-                Some(c) => out.push_str(&format!(">\n      <annotation>{}</annotation>\n    </dataValue>\n", esc(c))),
+                Some(c) => out.push_str(&format!(
+                    ">\n      <annotation>{}</annotation>\n    </dataValue>\n",
+                    esc(c)
+                )),
                 None => out.push_str("/>\n"),
             }
         }
@@ -161,7 +165,8 @@ pub fn write_adx(
 }
 
 pub fn read_adx(text: &str) -> Result<Vec<DataValueRecord>, AggregateError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| AggregateError::Format(e.to_string()))?;
+    let doc =
+        roxmltree::Document::parse(text).map_err(|e| AggregateError::Format(e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().name() != "adx" || root.tag_name().namespace() != Some(ADX_NAMESPACE) {
         return Err(AggregateError::Format(format!(
@@ -171,12 +176,15 @@ pub fn read_adx(text: &str) -> Result<Vec<DataValueRecord>, AggregateError> {
     let mut out = Vec::new();
     for g in root.children().filter(|n| n.is_element()) {
         if g.tag_name().name() != "group" {
-            return Err(AggregateError::Format(format!("未知元素 {}", g.tag_name().name())));
+            return Err(AggregateError::Format(format!(
+                "未知元素 {}",
+                g.tag_name().name()
+            )));
         }
         let attr = |n: &roxmltree::Node, a: &str| -> Result<String, AggregateError> {
-            n.attribute(a)
-                .map(str::to_string)
-                .ok_or_else(|| AggregateError::Format(format!("{} 缺少属性 {a}", n.tag_name().name())))
+            n.attribute(a).map(str::to_string).ok_or_else(|| {
+                AggregateError::Format(format!("{} 缺少属性 {a}", n.tag_name().name()))
+            })
         };
         let org = attr(&g, "orgUnit")?;
         let adx_p = attr(&g, "period")?;
@@ -184,7 +192,10 @@ pub fn read_adx(text: &str) -> Result<Vec<DataValueRecord>, AggregateError> {
             .ok_or_else(|| AggregateError::Format(format!("期间“{adx_p}”无效")))?;
         for v in g.children().filter(|n| n.is_element()) {
             if v.tag_name().name() != "dataValue" {
-                return Err(AggregateError::Format(format!("未知元素 {}", v.tag_name().name())));
+                return Err(AggregateError::Format(format!(
+                    "未知元素 {}",
+                    v.tag_name().name()
+                )));
             }
             let comment = v
                 .children()
@@ -261,7 +272,8 @@ mod tests {
     #[test]
     fn bad_input_is_refused_in_chinese() {
         assert!(read_adx("<adx/>").is_err());
-        let bad = r#"{"dataValues":[{"dataElement":"A","period":"2023X","orgUnit":"1","value":"1"}]}"#;
+        let bad =
+            r#"{"dataValues":[{"dataElement":"A","period":"2023X","orgUnit":"1","value":"1"}]}"#;
         let e = read_dhis2(bad).unwrap_err();
         assert!(e.to_string().contains("期间"), "{e}");
     }

@@ -81,7 +81,7 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
-            (
+        (
             9,
             "indicators",
             include_str!("../migrations/0009_indicators.sql"),

@@ -52,7 +52,7 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
-            (
+        (
             9,
             "indicators",
             include_str!("../migrations/0009_indicators.sql"),

@@ -106,7 +106,13 @@ pub async fn approval_locks_a_village_period(store: TestStore) {
             .is_err()
     );
     let a = store
-        .data_approval_action(&clerk, &village, "2023", SubmissionAction::Approve, "核对无误")
+        .data_approval_action(
+            &clerk,
+            &village,
+            "2023",
+            SubmissionAction::Approve,
+            "核对无误",
+        )
         .await
         .unwrap();
     assert_eq!(a.status, SubmissionStatus::Approved);
@@ -164,7 +170,10 @@ pub async fn data_import_is_all_or_nothing(store: TestStore) {
             value: value("AREA", "361002100200", "2023", 10.0),
         },
     ];
-    let out = store.import_data_values(&clerk, &rows, false).await.unwrap();
+    let out = store
+        .import_data_values(&clerk, &rows, false)
+        .await
+        .unwrap();
     assert!(!out.committed);
     assert_eq!(
         out.issues.iter().map(|i| i.line).collect::<Vec<_>>(),
@@ -321,7 +330,10 @@ pub async fn measures_roll_up_over_random_trees(store: TestStore) {
                 }
             }
         }
-        let out = store.import_data_values(&system, &rows, false).await.unwrap();
+        let out = store
+            .import_data_values(&system, &rows, false)
+            .await
+            .unwrap();
         assert!(out.committed, "{:?}", out.issues);
         let t = code(&township);
         let scope = Scope::all();
@@ -362,13 +374,12 @@ pub async fn measures_roll_up_over_random_trees(store: TestStore) {
             // A village's own figure equals its row of the grouped answer, and a viewer scoped
             // to that village asking for the township gets the same.
             for row in &per {
-                let own = store.measure(&scope, &row.org_code, &m, None).await.unwrap();
-                assert_eq!(own[0].value, row.value, "{el} seed {seed}");
-                let path = store
-                    .org_unit(&scope, &row.org_code)
+                let own = store
+                    .measure(&scope, &row.org_code, &m, None)
                     .await
-                    .unwrap()
-                    .path;
+                    .unwrap();
+                assert_eq!(own[0].value, row.value, "{el} seed {seed}");
+                let path = store.org_unit(&scope, &row.org_code).await.unwrap().path;
                 let narrowed = store
                     .measure(&Scope::new(path), &t, &m, None)
                     .await
@@ -381,7 +392,9 @@ pub async fn measures_roll_up_over_random_trees(store: TestStore) {
     let village = actor_at(&store, "361002201211", Role::VillageCadre).await;
     let m = de_measure("S", MeasureAgg::Sum, year_window(2023));
     assert!(matches!(
-        store.measure(&village.scope, &code("361002100"), &m, None).await,
+        store
+            .measure(&village.scope, &code("361002100"), &m, None)
+            .await,
         Err(StoreError::NotFound)
     ));
 }

@@ -187,7 +187,8 @@ pub trait IndicatorStore: Send + Sync {
     async fn data_element(&self, code: &str) -> StoreResult<DataElement>;
 
     /// Writes one value; refused when the unit's period is submitted or approved.
-    async fn save_data_value(&self, actor: &Actor, input: DataValueInput) -> StoreResult<DataValue>;
+    async fn save_data_value(&self, actor: &Actor, input: DataValueInput)
+    -> StoreResult<DataValue>;
 
     /// All-or-nothing: with `dry_run` or any issue nothing is written.
     async fn import_data_values(
@@ -198,8 +199,11 @@ pub trait IndicatorStore: Send + Sync {
     ) -> StoreResult<DataImportOutcome>;
 
     /// Values in scope, ordered by element, unit path and period.
-    async fn data_values(&self, scope: &Scope, query: &DataValueQuery)
-    -> StoreResult<Vec<DataValue>>;
+    async fn data_values(
+        &self,
+        scope: &Scope,
+        query: &DataValueQuery,
+    ) -> StoreResult<Vec<DataValue>>;
 
     /// Creates or updates an indicator (township or unrestricted actors). Audited; returns
     /// whether anything changed.

@@ -220,15 +220,53 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
         label: "救助纳入记录",
         table: "enrollments",
         fields: &[
-            SourceField { name: "program", label: "项目", sql: "t.program_code", kind: FieldKind::Code(PROGRAMS) },
-            SourceField { name: "status", label: "状态", sql: "t.status", kind: FieldKind::Code(&[]) },
-            SourceField { name: "category", label: "类别", sql: "t.category", kind: FieldKind::Code(&[]) },
-            SourceField { name: "source", label: "来源", sql: "t.source", kind: FieldKind::Code(&[]) },
+            SourceField {
+                name: "program",
+                label: "项目",
+                sql: "t.program_code",
+                kind: FieldKind::Code(PROGRAMS),
+            },
+            SourceField {
+                name: "status",
+                label: "状态",
+                sql: "t.status",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "category",
+                label: "类别",
+                sql: "t.category",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "source",
+                label: "来源",
+                sql: "t.source",
+                kind: FieldKind::Code(&[]),
+            },
         ],
         dates: &[
-            DateField { name: "applied", label: "申请日期", sql: "t.applied_on", text: true, year: false },
-            DateField { name: "became_active", label: "纳入日期", sql: "t.start_on", text: true, year: false },
-            DateField { name: "exited", label: "退出日期", sql: "t.exit_on", text: true, year: false },
+            DateField {
+                name: "applied",
+                label: "申请日期",
+                sql: "t.applied_on",
+                text: true,
+                year: false,
+            },
+            DateField {
+                name: "became_active",
+                label: "纳入日期",
+                sql: "t.start_on",
+                text: true,
+                year: false,
+            },
+            DateField {
+                name: "exited",
+                label: "退出日期",
+                sql: "t.exit_on",
+                text: true,
+                year: false,
+            },
         ],
         default_date: "became_active",
         validity: Some(("t.start_on", "t.exit_on")),
@@ -244,13 +282,44 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
         label: "救助发放记录",
         table: "payouts",
         fields: &[
-            SourceField { name: "program", label: "项目", sql: "t.program_code", kind: FieldKind::Code(PROGRAMS) },
-            SourceField { name: "kind", label: "发放方式", sql: "t.kind", kind: FieldKind::Code(&["cash", "in_kind"]) },
-            SourceField { name: "item", label: "物品", sql: "t.item", kind: FieldKind::Text },
-            SourceField { name: "amount", label: "发放金额", sql: "t.amount_fen", kind: FieldKind::Money },
-            SourceField { name: "quantity", label: "数量", sql: "t.quantity", kind: FieldKind::Count },
+            SourceField {
+                name: "program",
+                label: "项目",
+                sql: "t.program_code",
+                kind: FieldKind::Code(PROGRAMS),
+            },
+            SourceField {
+                name: "kind",
+                label: "发放方式",
+                sql: "t.kind",
+                kind: FieldKind::Code(&["cash", "in_kind"]),
+            },
+            SourceField {
+                name: "item",
+                label: "物品",
+                sql: "t.item",
+                kind: FieldKind::Text,
+            },
+            SourceField {
+                name: "amount",
+                label: "发放金额",
+                sql: "t.amount_fen",
+                kind: FieldKind::Money,
+            },
+            SourceField {
+                name: "quantity",
+                label: "数量",
+                sql: "t.quantity",
+                kind: FieldKind::Count,
+            },
         ],
-        dates: &[DateField { name: "paid", label: "发放日期", sql: "t.paid_on", text: true, year: false }],
+        dates: &[DateField {
+            name: "paid",
+            label: "发放日期",
+            sql: "t.paid_on",
+            text: true,
+            year: false,
+        }],
         default_date: "paid",
         validity: None,
         at_end_default: false,
@@ -271,16 +340,36 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
                 sql: "t.kind",
                 kind: FieldKind::Code(&["dispute", "petition", "complaint", "incident", "hazard"]),
             },
-            SourceField { name: "category", label: "类别", sql: "t.category_code", kind: FieldKind::Code(&[]) },
-            SourceField { name: "status", label: "状态", sql: "t.status", kind: FieldKind::Code(&[]) },
-            SourceField { name: "tier", label: "当前层级", sql: "t.tier", kind: FieldKind::Code(&["grid", "village", "township", "county"]) },
+            SourceField {
+                name: "category",
+                label: "类别",
+                sql: "t.category_code",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "status",
+                label: "状态",
+                sql: "t.status",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "tier",
+                label: "当前层级",
+                sql: "t.tier",
+                kind: FieldKind::Code(&["grid", "village", "township", "county"]),
+            },
             SourceField {
                 name: "resolved_tier",
                 label: "化解层级",
                 sql: "t.resolution_tier",
                 kind: FieldKind::Code(&["grid", "village", "township", "county"]),
             },
-            SourceField { name: "urgent", label: "紧急", sql: "t.urgent", kind: FieldKind::Bool },
+            SourceField {
+                name: "urgent",
+                label: "紧急",
+                sql: "t.urgent",
+                kind: FieldKind::Bool,
+            },
             SourceField {
                 name: "key_area",
                 label: "八大重点领域",
@@ -289,8 +378,20 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
             },
         ],
         dates: &[
-            DateField { name: "registered", label: "登记日期", sql: "t.registered_on", text: false, year: false },
-            DateField { name: "closed", label: "办结日期", sql: "t.closed_on", text: false, year: false },
+            DateField {
+                name: "registered",
+                label: "登记日期",
+                sql: "t.registered_on",
+                text: false,
+                year: false,
+            },
+            DateField {
+                name: "closed",
+                label: "办结日期",
+                sql: "t.closed_on",
+                text: false,
+                year: false,
+            },
         ],
         default_date: "registered",
         validity: None,
@@ -312,12 +413,38 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
                 sql: "t.kind",
                 kind: FieldKind::Code(&["key", "investment_lead", "funds_won", "linked_funds"]),
             },
-            SourceField { name: "stage", label: "阶段", sql: "t.stage", kind: FieldKind::Code(&[]) },
-            SourceField { name: "planned", label: "计划投资", sql: "(t.planned_yuan * 100)", kind: FieldKind::Money },
-            SourceField { name: "invested", label: "完成投资", sql: "(t.completed_yuan * 100)", kind: FieldKind::Money },
-            SourceField { name: "funds_won", label: "争取资金", sql: "(t.funds_won_yuan * 100)", kind: FieldKind::Money },
+            SourceField {
+                name: "stage",
+                label: "阶段",
+                sql: "t.stage",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "planned",
+                label: "计划投资",
+                sql: "(t.planned_yuan * 100)",
+                kind: FieldKind::Money,
+            },
+            SourceField {
+                name: "invested",
+                label: "完成投资",
+                sql: "(t.completed_yuan * 100)",
+                kind: FieldKind::Money,
+            },
+            SourceField {
+                name: "funds_won",
+                label: "争取资金",
+                sql: "(t.funds_won_yuan * 100)",
+                kind: FieldKind::Money,
+            },
         ],
-        dates: &[DateField { name: "year", label: "年度", sql: "t.year", text: false, year: true }],
+        dates: &[DateField {
+            name: "year",
+            label: "年度",
+            sql: "t.year",
+            text: false,
+            year: true,
+        }],
         default_date: "year",
         validity: None,
         at_end_default: false,
@@ -332,20 +459,53 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
         label: "督查督办任务",
         table: "tasks",
         fields: &[
-            SourceField { name: "status", label: "状态", sql: "t.status", kind: FieldKind::Code(&[]) },
-            SourceField { name: "progress", label: "进度", sql: "t.progress", kind: FieldKind::Number },
+            SourceField {
+                name: "status",
+                label: "状态",
+                sql: "t.status",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "progress",
+                label: "进度",
+                sql: "t.progress",
+                kind: FieldKind::Number,
+            },
             SourceField {
                 name: "on_time",
                 label: "按期完成",
                 sql: "(t.completed_on IS NOT NULL AND t.completed_on <= t.deadline)",
                 kind: FieldKind::Bool,
             },
-            SourceField { name: "done", label: "已完成", sql: "(t.completed_on IS NOT NULL)", kind: FieldKind::Bool },
+            SourceField {
+                name: "done",
+                label: "已完成",
+                sql: "(t.completed_on IS NOT NULL)",
+                kind: FieldKind::Bool,
+            },
         ],
         dates: &[
-            DateField { name: "assigned", label: "交办日期", sql: "t.assigned_on", text: false, year: false },
-            DateField { name: "deadline", label: "期限", sql: "t.deadline", text: false, year: false },
-            DateField { name: "completed", label: "完成日期", sql: "t.completed_on", text: false, year: false },
+            DateField {
+                name: "assigned",
+                label: "交办日期",
+                sql: "t.assigned_on",
+                text: false,
+                year: false,
+            },
+            DateField {
+                name: "deadline",
+                label: "期限",
+                sql: "t.deadline",
+                text: false,
+                year: false,
+            },
+            DateField {
+                name: "completed",
+                label: "完成日期",
+                sql: "t.completed_on",
+                text: false,
+                year: false,
+            },
         ],
         default_date: "deadline",
         validity: None,
@@ -377,12 +537,34 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
                     "other",
                 ]),
             },
-            SourceField { name: "capital", label: "注册资本", sql: "t.registered_capital", kind: FieldKind::Money },
-            SourceField { name: "active", label: "在营", sql: "t.active", kind: FieldKind::Bool },
+            SourceField {
+                name: "capital",
+                label: "注册资本",
+                sql: "t.registered_capital",
+                kind: FieldKind::Money,
+            },
+            SourceField {
+                name: "active",
+                label: "在营",
+                sql: "t.active",
+                kind: FieldKind::Bool,
+            },
         ],
         dates: &[
-            DateField { name: "settled", label: "入驻日期", sql: "t.settled_on", text: false, year: false },
-            DateField { name: "closed", label: "注销日期", sql: "t.closed_on", text: false, year: false },
+            DateField {
+                name: "settled",
+                label: "入驻日期",
+                sql: "t.settled_on",
+                text: false,
+                year: false,
+            },
+            DateField {
+                name: "closed",
+                label: "注销日期",
+                sql: "t.closed_on",
+                text: false,
+                year: false,
+            },
         ],
         default_date: "settled",
         validity: Some(("t.settled_on", "t.closed_on")),
@@ -398,12 +580,38 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
         label: "居民",
         table: "persons",
         fields: &[
-            SourceField { name: "sex", label: "性别", sql: "t.sex", kind: FieldKind::Code(&["male", "female"]) },
-            SourceField { name: "status", label: "状态", sql: "t.status", kind: FieldKind::Code(&[]) },
-            SourceField { name: "relation", label: "与户主关系", sql: "t.relation", kind: FieldKind::Code(&[]) },
-            SourceField { name: "tag", label: "标签", sql: "t.tags", kind: FieldKind::Contains("\"tag\":\"{}\"") },
+            SourceField {
+                name: "sex",
+                label: "性别",
+                sql: "t.sex",
+                kind: FieldKind::Code(&["male", "female"]),
+            },
+            SourceField {
+                name: "status",
+                label: "状态",
+                sql: "t.status",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "relation",
+                label: "与户主关系",
+                sql: "t.relation",
+                kind: FieldKind::Code(&[]),
+            },
+            SourceField {
+                name: "tag",
+                label: "标签",
+                sql: "t.tags",
+                kind: FieldKind::Contains("\"tag\":\"{}\""),
+            },
         ],
-        dates: &[DateField { name: "born", label: "出生日期", sql: "t.birth_date", text: false, year: false }],
+        dates: &[DateField {
+            name: "born",
+            label: "出生日期",
+            sql: "t.birth_date",
+            text: false,
+            year: false,
+        }],
         default_date: "born",
         validity: None,
         at_end_default: false,
@@ -418,8 +626,18 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
         label: "重点人员",
         table: "key_persons",
         fields: &[
-            SourceField { name: "active", label: "在管", sql: "t.active", kind: FieldKind::Bool },
-            SourceField { name: "risk", label: "风险等级", sql: "t.risk", kind: FieldKind::Number },
+            SourceField {
+                name: "active",
+                label: "在管",
+                sql: "t.active",
+                kind: FieldKind::Bool,
+            },
+            SourceField {
+                name: "risk",
+                label: "风险等级",
+                sql: "t.risk",
+                kind: FieldKind::Number,
+            },
             SourceField {
                 name: "category",
                 label: "类别",
@@ -427,9 +645,13 @@ pub const RECORD_SOURCES: &[RecordSource] = &[
                 kind: FieldKind::Contains("\"{}\""),
             },
         ],
-        dates: &[
-            DateField { name: "last_visit", label: "最近走访", sql: "t.last_visit_on", text: false, year: false },
-        ],
+        dates: &[DateField {
+            name: "last_visit",
+            label: "最近走访",
+            sql: "t.last_visit_on",
+            text: false,
+            year: false,
+        }],
         default_date: "last_visit",
         // A roster without history: `at end` counts the units' current roster.
         validity: Some(("", "")),
@@ -521,7 +743,10 @@ pub fn record_measure_sql(
         src.table
     );
     if let Some(l) = group {
-        sql.push_str(&format!(" GROUP BY substr(t.org_path, 1, {})", path_prefix_len(l)));
+        sql.push_str(&format!(
+            " GROUP BY substr(t.org_path, 1, {})",
+            path_prefix_len(l)
+        ));
     }
     Ok((sql, binds))
 }
@@ -621,12 +846,12 @@ fn push_window(
                 } else {
                     to.year() - 1
                 };
-                let a = push_date(d, NaiveDate::from_ymd_opt(first, 1, 1).unwrap_or(*from), binds);
-                let b = push_date(
+                let a = push_date(
                     d,
-                    NaiveDate::from_ymd_opt(last, 1, 1).unwrap_or(*to),
+                    NaiveDate::from_ymd_opt(first, 1, 1).unwrap_or(*from),
                     binds,
                 );
+                let b = push_date(d, NaiveDate::from_ymd_opt(last, 1, 1).unwrap_or(*to), binds);
                 wh.push_str(&format!(" AND {} >= {a} AND {} <= {b}", d.sql, d.sql));
             } else {
                 let a = push_date(d, *from, binds);
@@ -694,7 +919,10 @@ fn push_filter(
             let MeasureValue::Text(code) = v else {
                 return Err(bad(format!("字段“{}”只能与代码比较", fd.name)));
             };
-            let like = format!("%{}%", crate::sql::like_escape(&pattern.replace("{}", code)));
+            let like = format!(
+                "%{}%",
+                crate::sql::like_escape(&pattern.replace("{}", code))
+            );
             binds.push(Bind::Text(like));
             parts.push(format!("{col} LIKE ${} ESCAPE '\\'", binds.len()));
         }
@@ -750,7 +978,10 @@ fn value_sql(src: &RecordSource, m: &Measure) -> crate::StoreResult<String> {
         let f = field(src, name)?;
         match f.kind {
             FieldKind::Number | FieldKind::Count | FieldKind::Money => Ok(f.sql),
-            _ => Err(bad(format!("字段“{}”（{}）不是数值，不能汇总", f.name, f.label))),
+            _ => Err(bad(format!(
+                "字段“{}”（{}）不是数值，不能汇总",
+                f.name, f.label
+            ))),
         }
     };
     Ok(match m.agg {
@@ -788,11 +1019,12 @@ pub fn data_value_sql(m: &Measure, lo: &str, hi: &str) -> crate::StoreResult<(St
         Bind::Text(m.window.start().format("%Y-%m-%d").to_string()),
         Bind::Text(m.window.end().format("%Y-%m-%d").to_string()),
     ];
-    let sql = "SELECT v.id, v.org_code, o.name AS org_name, v.org_path, v.period, v.period_end, v.value \
+    let sql =
+        "SELECT v.id, v.org_code, o.name AS org_name, v.org_path, v.period, v.period_end, v.value \
                FROM data_values v JOIN org_units o ON o.code = v.org_code \
                WHERE v.element_code = $1 AND v.org_path >= $2 AND v.org_path < $3 \
                AND v.period_start >= $4 AND v.period_end <= $5 ORDER BY v.org_path, v.period_end"
-        .to_string();
+            .to_string();
     Ok((sql, binds))
 }
 
@@ -803,7 +1035,10 @@ mod tests {
     #[test]
     fn prefix_lengths_match_the_path_shape() {
         let path = "/36/3610/361002/361002201/361002201211/361002201211001/";
-        assert_eq!(&path[..path_prefix_len(OrgLevel::Township)], "/36/3610/361002/361002201/");
+        assert_eq!(
+            &path[..path_prefix_len(OrgLevel::Township)],
+            "/36/3610/361002/361002201/"
+        );
         assert_eq!(
             &path[..path_prefix_len(OrgLevel::Village)],
             "/36/3610/361002/361002201/361002201211/"
@@ -818,7 +1053,11 @@ mod tests {
     #[test]
     fn every_source_default_date_exists() {
         for s in RECORD_SOURCES {
-            assert!(s.dates.iter().any(|d| d.name == s.default_date), "{}", s.name);
+            assert!(
+                s.dates.iter().any(|d| d.name == s.default_date),
+                "{}",
+                s.name
+            );
         }
     }
 

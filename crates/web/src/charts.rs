@@ -96,11 +96,17 @@ pub fn bars(title: &str, items: &[Bar]) -> String {
 pub fn line(title: &str, points: &[(String, Option<f64>, String)]) -> String {
     let (w, h, pad) = (480.0, 180.0, 36.0);
     let vals: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
-    let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(*v), b.max(*v))
-    });
+    let (lo, hi) = vals
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
     let lo = if lo.is_finite() { lo.min(0.0) } else { 0.0 };
-    let hi = if hi.is_finite() && hi > lo { hi } else { lo + 1.0 };
+    let hi = if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo + 1.0
+    };
     let n = points.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
     let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - lo) / (hi - lo);
@@ -223,7 +229,10 @@ mod tests {
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("a=1&amp;b=2"));
-        assert!(svg.contains(r#"width="0.0""#), "a missing value draws no bar");
+        assert!(
+            svg.contains(r#"width="0.0""#),
+            "a missing value draws no bar"
+        );
         let l = line(
             "趋势",
             &[

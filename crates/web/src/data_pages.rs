@@ -84,9 +84,9 @@ async fn data_page(
         .into_iter()
         .filter(|e| e.level == unit.level.as_str())
         .map(|e| {
-            let v = values
-                .iter()
-                .find(|v| v.element_code == e.code && v.org_code == unit.code.as_str() && v.period == period);
+            let v = values.iter().find(|v| {
+                v.element_code == e.code && v.org_code == unit.code.as_str() && v.period == period
+            });
             ElementRow {
                 value: v.map(|v| v.value.to_string()).unwrap_or_default(),
                 comment: v.map(|v| v.comment.clone()).unwrap_or_default(),
@@ -94,10 +94,16 @@ async fn data_page(
             }
         })
         .collect();
-    let approval = state.store.data_approval(&scope, &unit.code, &period).await?;
+    let approval = state
+        .store
+        .data_approval(&scope, &unit.code, &period)
+        .await?;
     let below = match ranking_level(unit.level) {
         Some(level) if me.can(Permission::TownshipReview) => {
-            state.store.data_approvals(&scope, &unit.code, level, &period).await?
+            state
+                .store
+                .data_approvals(&scope, &unit.code, level, &period)
+                .await?
         }
         _ => Vec::new(),
     };
@@ -197,10 +203,18 @@ pub async fn import(
         .map_err(|e| AppError::bad(format!("上传内容无效：{e}")))?
     {
         match field.name().unwrap_or("") {
-            "org" => org = field.text().await.map_err(|e| AppError::bad(e.to_string()))?,
+            "org" => {
+                org = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad(e.to_string()))?
+            }
             "file" => {
                 let name = field.file_name().unwrap_or("data.xlsx").to_string();
-                let bytes = field.bytes().await.map_err(|e| AppError::bad(e.to_string()))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::bad(e.to_string()))?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}
@@ -220,7 +234,9 @@ pub async fn import(
     let (Some(ce), Some(co), Some(cp), Some(cv)) =
         (col("数据项代码"), col("单位代码"), col("期间"), col("数值"))
     else {
-        return Err(AppError::bad("表头应包含：数据项代码、单位代码、期间、数值（备注可选）"));
+        return Err(AppError::bad(
+            "表头应包含：数据项代码、单位代码、期间、数值（备注可选）",
+        ));
     };
     let cc = col("备注");
     let mut rows = Vec::new();
@@ -230,15 +246,27 @@ pub async fn import(
         let text = |c: usize| r.get(c).display();
         let org_text = text(co);
         let Ok(org_code) = xiangzhi_domain::org::DivisionCode::parse(org_text.trim()) else {
-            issues.push(ImportIssue { line, column: "单位代码".into(), reason: format!("单位代码“{org_text}”无效") });
+            issues.push(ImportIssue {
+                line,
+                column: "单位代码".into(),
+                reason: format!("单位代码“{org_text}”无效"),
+            });
             continue;
         };
         if !org_code.as_str().starts_with(unit.code.as_str()) {
-            issues.push(ImportIssue { line, column: "单位代码".into(), reason: format!("{org_code} 不在{}之下", unit.name) });
+            issues.push(ImportIssue {
+                line,
+                column: "单位代码".into(),
+                reason: format!("{org_code} 不在{}之下", unit.name),
+            });
             continue;
         }
         let Ok(value) = text(cv).trim().parse::<f64>() else {
-            issues.push(ImportIssue { line, column: "数值".into(), reason: format!("“{}”不是数字", text(cv)) });
+            issues.push(ImportIssue {
+                line,
+                column: "数值".into(),
+                reason: format!("“{}”不是数字", text(cv)),
+            });
             continue;
         };
         rows.push(DataValueImportRow {
@@ -253,7 +281,10 @@ pub async fn import(
         });
     }
     if issues.is_empty() {
-        let out = state.store.import_data_values(&me.actor(), &rows, false).await?;
+        let out = state
+            .store
+            .import_data_values(&me.actor(), &rows, false)
+            .await?;
         issues = out.issues;
     }
     let q = DataQuery {
@@ -306,7 +337,12 @@ pub async fn approval(
         Ok(b) => b.to_string(),
         Err(_) => a.org_code.clone(),
     };
-    Ok(Redirect::to(&format!("/data?org={back}&period={}&ok={}", a.period, action.as_str())).into_response())
+    Ok(Redirect::to(&format!(
+        "/data?org={back}&period={}&ok={}",
+        a.period,
+        action.as_str()
+    ))
+    .into_response())
 }
 
 #[derive(Template)]

@@ -58,7 +58,11 @@ pub(crate) async fn default_year(state: &AppState, me: &CurrentUser) -> i32 {
         .data_values(&me.scope(), &DataValueQuery::default())
         .await
         .ok()
-        .and_then(|vs| vs.iter().filter_map(|v| v.period.get(..4)?.parse::<i32>().ok()).max())
+        .and_then(|vs| {
+            vs.iter()
+                .filter_map(|v| v.period.get(..4)?.parse::<i32>().ok())
+                .max()
+        })
         .map_or(last, |y| y.min(last + 1))
 }
 
@@ -68,7 +72,8 @@ async fn period_of(state: &AppState, me: &CurrentUser, q: &FigureQuery) -> AppRe
         (_, Some(y)) if !y.trim().is_empty() => y.trim().to_string(),
         _ => default_year(state, me).await.to_string(),
     };
-    Period::parse(&text).map_err(|_| AppError::bad(format!("期间“{text}”无效，应如 2023、2023Q1、202301")))
+    Period::parse(&text)
+        .map_err(|_| AppError::bad(format!("期间“{text}”无效，应如 2023、2023Q1、202301")))
 }
 
 /// The level below a unit that rankings compare: villages under a township or county.
@@ -184,7 +189,10 @@ pub async fn indicator(
     let (ranking, ranking_targets) = match ranking_level(unit.level) {
         Some(level) => {
             let r = engine.ranking(&code, org, &period, level).await?;
-            let t = engine.targets_reached(&code, org, &period, level).await?.targets;
+            let t = engine
+                .targets_reached(&code, org, &period, level)
+                .await?
+                .targets;
             (r, t)
         }
         None => (Vec::new(), Vec::new()),
@@ -212,7 +220,11 @@ pub async fn indicator(
         unit_code: unit.code.to_string(),
         period: period.to_string(),
         trend_svg: charts::line(&format!("{}趋势", def.name), &trend),
-        ranking_svg: if bars.is_empty() { String::new() } else { charts::bars(&format!("{}排名", def.name), &bars) },
+        ranking_svg: if bars.is_empty() {
+            String::new()
+        } else {
+            charts::bars(&format!("{}排名", def.name), &bars)
+        },
         change,
         target,
         ranking,
@@ -245,7 +257,9 @@ pub async fn records(
         state.store.org_unit(&scope, &asked).await?;
     }
     let engine = Engine::load(state.store.as_ref(), &scope).await?;
-    let p = engine.provenance(&code, asked.as_str(), &period, 500).await?;
+    let p = engine
+        .provenance(&code, asked.as_str(), &period, 500)
+        .await?;
     Ok(render(RecordsPage {
         chrome: Chrome::of(&me),
         p,
@@ -347,7 +361,11 @@ pub(crate) async fn dashboard_data(
                         name: def.name.clone(),
                     });
                     for (i, f) in ranking.iter().enumerate() {
-                        let cell = (f.with_unit(), f.provenance.clone(), if f.value.is_some() { i + 1 } else { 0 });
+                        let cell = (
+                            f.with_unit(),
+                            f.provenance.clone(),
+                            if f.value.is_some() { i + 1 } else { 0 },
+                        );
                         match per_unit.iter_mut().find(|(u, _)| *u == f.org_name) {
                             Some((_, cells)) => cells.push(cell),
                             None => per_unit.push((f.org_name.clone(), vec![cell])),
@@ -404,7 +422,15 @@ pub async fn dashboard_xlsx(
     use xiangzhi_exchange::Cell;
     let d = dashboard_data(&state, &me, &q).await?;
     let headers = [
-        "指标代码", "指标", "单位", "本年", "上年", "同比", "目标", "完成率", "出处",
+        "指标代码",
+        "指标",
+        "单位",
+        "本年",
+        "上年",
+        "同比",
+        "目标",
+        "完成率",
+        "出处",
     ];
     let name = format!("{}{}年指标看板.xlsx", d.unit.name, d.year);
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
@@ -412,7 +438,10 @@ pub async fn dashboard_xlsx(
             .map_err(|e| e.to_string())?;
         for k in &d.figures {
             let f = &k.change.current;
-            let t = d.targets.iter().find(|t| t.code == f.code && t.org_code == f.org_code);
+            let t = d
+                .targets
+                .iter()
+                .find(|t| t.code == f.code && t.org_code == f.org_code);
             let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
             x.write_row(&[
                 Cell::Text(f.code.clone()),
@@ -421,7 +450,9 @@ pub async fn dashboard_xlsx(
                 num(f.shown()),
                 num(k.change.previous.shown()),
                 Cell::Text(k.change.rate_text()),
-                t.map_or(Cell::Empty, |t| Cell::Text(format!("{} {}", t.comparison, t.text))),
+                t.map_or(Cell::Empty, |t| {
+                    Cell::Text(format!("{} {}", t.comparison, t.text))
+                }),
                 t.and_then(|t| t.completion)
                     .map_or(Cell::Empty, |c| Cell::Text(format!("{c:.1}%"))),
                 Cell::Text(f.provenance.clone()),

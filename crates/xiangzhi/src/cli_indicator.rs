@@ -13,8 +13,8 @@ use xiangzhi_domain::org::DivisionCode;
 use xiangzhi_domain::period::Period;
 use xiangzhi_engine::{Engine, pack};
 use xiangzhi_exchange::aggregate::{self, DataValueRecord};
-use xiangzhi_store::indicator::{DataValueImportRow, DataValueInput, DataValueQuery};
 use xiangzhi_store::Store;
+use xiangzhi_store::indicator::{DataValueImportRow, DataValueInput, DataValueQuery};
 
 use crate::cli_case::{AsUser, actor};
 
@@ -104,13 +104,23 @@ struct ValueOut {
     expression: String,
 }
 
-pub async fn run_indicator(cmd: IndicatorCommand, store: &Arc<dyn Store>, json: bool) -> Result<()> {
+pub async fn run_indicator(
+    cmd: IndicatorCommand,
+    store: &Arc<dyn Store>,
+    json: bool,
+) -> Result<()> {
     match cmd {
         IndicatorCommand::List => {
             let list = store.indicators().await?;
             print(json, &list, || {
                 for i in &list {
-                    println!("{}\t{}\t{}\t{}", i.code, i.name, i.unit, i.expression.replace('\n', " "));
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        i.code,
+                        i.name,
+                        i.unit,
+                        i.expression.replace('\n', " ")
+                    );
                 }
             });
             Ok(())
@@ -136,7 +146,11 @@ pub async fn run_indicator(cmd: IndicatorCommand, store: &Arc<dyn Store>, json: 
             print(json, &out, || {
                 let f = &out.figure;
                 println!("{} {} {}：{}", f.org_name, f.period, f.name, f.with_unit());
-                println!("上年同期：{}（同比 {}）", out.previous_year.with_unit(), change.rate_text());
+                println!(
+                    "上年同期：{}（同比 {}）",
+                    out.previous_year.with_unit(),
+                    change.rate_text()
+                );
                 if let Some(t) = &out.target {
                     println!(
                         "目标：{} {}{}，完成 {}",
@@ -248,7 +262,8 @@ pub async fn run_data(cmd: DataCommand, store: &Arc<dyn Store>, json: bool) -> R
             who,
         } => {
             let actor = actor(store, &who).await?;
-            let records = export_records(store, &actor.scope, org.as_deref(), period.as_deref()).await?;
+            let records =
+                export_records(store, &actor.scope, org.as_deref(), period.as_deref()).await?;
             let text = match format {
                 DataFormat::Dhis2 => aggregate::write_dhis2(None, &records),
                 DataFormat::Adx => {
@@ -258,7 +273,8 @@ pub async fn run_data(cmd: DataCommand, store: &Arc<dyn Store>, json: bool) -> R
             };
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("写入 {} 失败", path.display()))?;
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("写入 {} 失败", path.display()))?;
                     if !json {
                         eprintln!("已导出 {} 条数据到 {}", records.len(), path.display());
                     }
@@ -274,9 +290,13 @@ pub async fn run_data(cmd: DataCommand, store: &Arc<dyn Store>, json: bool) -> R
             who,
         } => {
             let actor = actor(store, &who).await?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("读取 {} 失败", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("读取 {} 失败", file.display()))?;
             let format = format.unwrap_or_else(|| {
-                if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+                if file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+                {
                     DataFormat::Adx
                 } else {
                     DataFormat::Dhis2

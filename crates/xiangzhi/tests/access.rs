@@ -581,7 +581,11 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             ("v_FISCAL_REVENUE", "1"),
         ]
     } else if url == "/data/approval" {
-        vec![("org", foreign_org), ("period", "2023"), ("action", "submit")]
+        vec![
+            ("org", foreign_org),
+            ("period", "2023"),
+            ("action", "submit"),
+        ]
     } else if url.ends_with("/roster") {
         vec![("org", foreign_org), ("period", LEDGER_PERIOD)]
     } else if url.ends_with("/void") {

@@ -77,7 +77,10 @@ async fn every_seed_figure_reads_as_in_the_document() {
         let f = engine.figure(&ind.code, TOWNSHIP, &y(2023)).await.unwrap();
         checked += 1;
         if &f.text != seed {
-            wrong.push(format!("{} {}: {} ≠ {seed} ({:?})", ind.code, ind.name, f.text, f.missing));
+            wrong.push(format!(
+                "{} {}: {} ≠ {seed} ({:?})",
+                ind.code, ind.name, f.text, f.missing
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -101,19 +104,43 @@ async fn seed_figures_equal_hand_counted_records() {
     };
     // Assistance: the demo module's own count of its records.
     let f = figures(&store, &scope, 2023).await.unwrap();
-    assert_eq!(v("MONITORING_NEW_HOUSEHOLDS").await, f.monitoring_new_households as f64);
-    assert_eq!(v("MONITORING_NEW_PERSONS").await, f.monitoring_new_persons as f64);
-    assert_eq!(v("MIN_LIVING_NEW_HOUSEHOLDS").await, f.min_living_new_households as f64);
-    assert_eq!(v("MIN_LIVING_NEW_PERSONS").await, f.min_living_new_persons as f64);
+    assert_eq!(
+        v("MONITORING_NEW_HOUSEHOLDS").await,
+        f.monitoring_new_households as f64
+    );
+    assert_eq!(
+        v("MONITORING_NEW_PERSONS").await,
+        f.monitoring_new_persons as f64
+    );
+    assert_eq!(
+        v("MIN_LIVING_NEW_HOUSEHOLDS").await,
+        f.min_living_new_households as f64
+    );
+    assert_eq!(
+        v("MIN_LIVING_NEW_PERSONS").await,
+        f.min_living_new_persons as f64
+    );
     assert_eq!(v("NEAR_MIN_HOUSEHOLDS").await, f.near_min_households as f64);
     assert_eq!(v("NEAR_MIN_PERSONS").await, f.near_min_persons as f64);
     assert_eq!(Some(v("EXTREME_CARE_RATE").await), f.care_rate());
-    assert_eq!(v("TEMP_RELIEF_HOUSEHOLDS").await, f.temporary_relief_households as f64);
-    assert_eq!(v("TEMP_RELIEF_PERSONS").await, f.temporary_relief_persons as f64);
-    assert_eq!(v("TEMP_RELIEF_AMOUNT").await, f.temporary_relief_amount.fen() as f64);
+    assert_eq!(
+        v("TEMP_RELIEF_HOUSEHOLDS").await,
+        f.temporary_relief_households as f64
+    );
+    assert_eq!(
+        v("TEMP_RELIEF_PERSONS").await,
+        f.temporary_relief_persons as f64
+    );
+    assert_eq!(
+        v("TEMP_RELIEF_AMOUNT").await,
+        f.temporary_relief_amount.fen() as f64
+    );
     assert_eq!(v("CHILDREN_IN_DIFFICULTY").await, f.children as f64);
     assert_eq!(v("DE_FACTO_ORPHANS").await, f.de_facto_orphans as f64);
-    assert_eq!(v("NEW_DISABILITY_CERTS").await, f.new_disability_certificates as f64);
+    assert_eq!(
+        v("NEW_DISABILITY_CERTS").await,
+        f.new_disability_certificates as f64
+    );
     assert_eq!(v("QUILTS").await, f.quilts as f64);
     assert_eq!(v("COATS").await, f.coats as f64);
 
@@ -124,8 +151,18 @@ async fn seed_figures_equal_hand_counted_records() {
         ("WINTER_RAPE", "winter_crop", "rape_area", 1.0),
         ("TOILETS_FIXED", "toilet", "fixed", 1.0),
         ("TOILET_INVESTMENT", "toilet", "investment", 100.0),
-        ("FARMLAND_INVESTMENT", "farmland_fix", "investment", 1_000_000.0),
-        ("COLLECTIVE_INCOME", "collective_income", "income", 1_000_000.0),
+        (
+            "FARMLAND_INVESTMENT",
+            "farmland_fix",
+            "investment",
+            1_000_000.0,
+        ),
+        (
+            "COLLECTIVE_INCOME",
+            "collective_income",
+            "income",
+            1_000_000.0,
+        ),
     ] {
         let hand = ledger_sum(&store, &scope, ledger, field).await * factor;
         assert!((v(code).await - hand).abs() < 1e-6, "{code}: {hand}");
@@ -152,7 +189,11 @@ async fn seed_figures_equal_hand_counted_records() {
         .unwrap();
     let settled_2023 = |kind: &str| {
         ents.iter()
-            .filter(|e| e.kind == kind && e.settled_on.is_some_and(|d| d.format("%Y").to_string() == "2023"))
+            .filter(|e| {
+                e.kind == kind
+                    && e.settled_on
+                        .is_some_and(|d| d.format("%Y").to_string() == "2023")
+            })
             .count() as f64
     };
     assert_eq!(v("NEW_CONSTRUCTION").await, settled_2023("construction"));
@@ -180,10 +221,17 @@ async fn township_figures_are_the_roll_up_of_their_villages() {
             .unwrap();
         assert_eq!(villages.len(), 12, "{code}");
         let sum: f64 = villages.iter().filter_map(|f| f.value).sum();
-        assert!((total.value.unwrap() - sum).abs() < 1e-6, "{code}: {:?} vs {sum}", total.value);
+        assert!(
+            (total.value.unwrap() - sum).abs() < 1e-6,
+            "{code}: {:?} vs {sum}",
+            total.value
+        );
         // Each village's own figure is its ranking row.
         let first = &villages[0];
-        let own = engine.figure(code, &first.org_code, &y(2023)).await.unwrap();
+        let own = engine
+            .figure(code, &first.org_code, &y(2023))
+            .await
+            .unwrap();
         assert_eq!(own.value, first.value, "{code}");
     }
 }
@@ -192,13 +240,19 @@ async fn township_figures_are_the_roll_up_of_their_villages() {
 async fn year_on_year_and_targets() {
     let (store, scope) = demo().await;
     let engine = Engine::load(store.as_ref(), &scope).await.unwrap();
-    let c = engine.yoy("FISCAL_REVENUE", TOWNSHIP, &y(2023)).await.unwrap();
+    let c = engine
+        .yoy("FISCAL_REVENUE", TOWNSHIP, &y(2023))
+        .await
+        .unwrap();
     assert_eq!(c.previous.period, "2022");
     assert_eq!(c.previous.text, "1080");
     assert!((c.rate.unwrap() - 120.0 / 1080.0 * 100.0).abs() < 1e-9);
     assert_eq!(c.rate_text(), "+11.11%");
     // No value for 2021: the change is missing, not -100%.
-    let c = engine.yoy("FISCAL_REVENUE", TOWNSHIP, &y(2022)).await.unwrap();
+    let c = engine
+        .yoy("FISCAL_REVENUE", TOWNSHIP, &y(2022))
+        .await
+        .unwrap();
     assert_eq!(c.previous.value, None);
     assert_eq!(c.rate, None);
     assert_eq!(c.previous.text, "—");
@@ -221,7 +275,10 @@ async fn year_on_year_and_targets() {
         .unwrap()
         .expect("the 2024 plan's forest target");
     assert_eq!(forest.value, 56.0);
-    assert_eq!(forest.actual.value, None, "no 2024 figure yet: missing, not 0");
+    assert_eq!(
+        forest.actual.value, None,
+        "no 2024 figure yet: missing, not 0"
+    );
     assert_eq!(forest.reached, None);
 }
 
@@ -230,10 +287,15 @@ async fn a_village_cadre_following_a_township_figure_sees_only_their_records() {
     let (store, township_scope) = demo().await;
     let touchang = DivisionCode::parse(TOUCHANG).unwrap();
     let cadre = Scope::new(store.org_unit(&Scope::all(), &touchang).await.unwrap().path);
-    for code in ["MIN_LIVING_NEW_HOUSEHOLDS", "CHILDREN_IN_DIFFICULTY", "GRAIN_AREA"] {
-        let whole = xiangzhi_engine::figure(store.as_ref(), &township_scope, code, TOWNSHIP, &y(2023))
-            .await
-            .unwrap();
+    for code in [
+        "MIN_LIVING_NEW_HOUSEHOLDS",
+        "CHILDREN_IN_DIFFICULTY",
+        "GRAIN_AREA",
+    ] {
+        let whole =
+            xiangzhi_engine::figure(store.as_ref(), &township_scope, code, TOWNSHIP, &y(2023))
+                .await
+                .unwrap();
         let own = xiangzhi_engine::figure(store.as_ref(), &cadre, code, TOWNSHIP, &y(2023))
             .await
             .unwrap();
@@ -250,9 +312,16 @@ async fn a_village_cadre_following_a_township_figure_sees_only_their_records() {
             "{code}: a record outside 头昌村"
         );
         // The township sees records of other villages too.
-        let all = xiangzhi_engine::provenance(store.as_ref(), &township_scope, code, TOWNSHIP, &y(2023), 1000)
-            .await
-            .unwrap();
+        let all = xiangzhi_engine::provenance(
+            store.as_ref(),
+            &township_scope,
+            code,
+            TOWNSHIP,
+            &y(2023),
+            1000,
+        )
+        .await
+        .unwrap();
         assert!(
             all.parts
                 .iter()
@@ -291,9 +360,18 @@ async fn data_values_round_trip_through_dhis2_and_adx() {
     let (rows, bad) = xiangzhi::cli_indicator::import_rows(&aggregate::read_adx(&xml).unwrap());
     assert!(bad.is_empty());
     let actor = xiangzhi_store::Actor::system("test");
-    let out = store.import_data_values(&actor, &rows, false).await.unwrap();
+    let out = store
+        .import_data_values(&actor, &rows, false)
+        .await
+        .unwrap();
     assert!(out.committed, "{:?}", out.issues);
     assert_eq!((out.new, out.updated), (0, 0));
-    let by_code: BTreeMap<_, _> = records.iter().map(|r| ((r.data_element.clone(), r.period.clone()), r.value.clone())).collect();
-    assert_eq!(by_code[&("FISCAL_REVENUE".to_string(), "2023".to_string())], "1200000000");
+    let by_code: BTreeMap<_, _> = records
+        .iter()
+        .map(|r| ((r.data_element.clone(), r.period.clone()), r.value.clone()))
+        .collect();
+    assert_eq!(
+        by_code[&("FISCAL_REVENUE".to_string(), "2023".to_string())],
+        "1200000000"
+    );
 }

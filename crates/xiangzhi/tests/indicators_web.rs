@@ -23,9 +23,15 @@ async fn dashboard_shows_figures_targets_rankings_and_charts() {
     assert!(html.contains("/indicators/GRAIN_AREA/records?org=361002201&amp;period=2023"));
 
     let page = leader
-        .page(&app, "/indicators/COLLECTIVE_INCOME?org=361002201&period=2023")
+        .page(
+            &app,
+            "/indicators/COLLECTIVE_INCOME?org=361002201&period=2023",
+        )
         .await;
-    assert!(page.contains("<svg class=\"chart\""), "trend and ranking charts");
+    assert!(
+        page.contains("<svg class=\"chart\""),
+        "trend and ranking charts"
+    );
     assert!(page.contains("id=\"ranking\""));
 
     let res = leader
@@ -43,8 +49,12 @@ async fn dashboard_shows_figures_targets_rankings_and_charts() {
         &xiangzhi_exchange::Limits::default(),
     )
     .unwrap();
-    assert!(sheet.rows.iter().any(|r| r.get(0).display() == "GRAIN_AREA"
-        && r.get(3).display() == "3.76"));
+    assert!(
+        sheet
+            .rows
+            .iter()
+            .any(|r| r.get(0).display() == "GRAIN_AREA" && r.get(3).display() == "3.76")
+    );
 }
 
 #[tokio::test]
@@ -54,7 +64,10 @@ async fn a_cadre_following_a_township_figure_sees_only_their_village() {
     let cadre = app.login_as("cadre", PASSWORD).await;
     let url = "/indicators/MIN_LIVING_NEW_HOUSEHOLDS/records?org=361002201&period=2023";
     let all = leader.page(&app, url).await;
-    assert!(all.contains(SHETOU_NAME) || all.matches("<tr>").count() > 3, "{all}");
+    assert!(
+        all.contains(SHETOU_NAME) || all.matches("<tr>").count() > 3,
+        "{all}"
+    );
     let res = cadre.client.get(app.url(url)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let own = res.text().await.unwrap();
@@ -66,9 +79,7 @@ async fn a_cadre_following_a_township_figure_sees_only_their_village() {
     // Another township's figure is not found for the cadre.
     let res = cadre
         .client
-        .get(app.url(
-            "/indicators/MIN_LIVING_NEW_HOUSEHOLDS/records?org=361002202&period=2023",
-        ))
+        .get(app.url("/indicators/MIN_LIVING_NEW_HOUSEHOLDS/records?org=361002202&period=2023"))
         .send()
         .await
         .unwrap();
@@ -197,6 +208,12 @@ async fn quality_page_lists_violations_with_links() {
     let after = leader
         .page(&app, "/data/quality?org=361002201&year=2023")
         .await;
-    assert!(after.contains("数值 156.2 超出合理范围（0 ~ 100）"), "{after}");
-    assert!(after.contains("href=\"/data?org=361002201&amp;period=2023\""), "{after}");
+    assert!(
+        after.contains("数值 156.2 超出合理范围（0 ~ 100）"),
+        "{after}"
+    );
+    assert!(
+        after.contains("href=\"/data?org=361002201&amp;period=2023\""),
+        "{after}"
+    );
 }
