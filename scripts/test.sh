@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of xiangzhi, setting up what they need on a fresh Debian machine:
 # PostgreSQL for the storage tests, Chromium and chromedriver for the browser test, CJK fonts,
-# poppler and LibreOffice for the document tests.
+# poppler and LibreOffice for the document tests, xmllint for the ADX schema check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium chromium-driver fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui)
+packages=(libxml2-utils chromium chromium-driver fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -9,7 +9,9 @@
 //!   into a [`Sheet`], with size limits enforced before parsing.
 //! - [`convert`]: `text`, `id_text`, `int`, `decimal`, `date`, `bool` per cell.
 //! - [`write`]: streaming XLSX and CSV export, error reports and input templates.
+//! - [`aggregate`]: DHIS2 dataValueSets JSON and IHE ADX XML for aggregate figures.
 
+pub mod aggregate;
 pub mod convert;
 mod guard;
 mod model;

@@ -63,6 +63,11 @@ impl PgStore {
             include_str!("../migrations/0008_assistance_accounts_checks.sql"),
         ),
         (
+            9,
+            "indicators",
+            include_str!("../migrations/0009_indicators.sql"),
+        ),
+        (
             12,
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
@@ -176,6 +181,7 @@ impl PgStore {
 
 xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_case_settings_store!(PgStore, sqlx::Postgres);
+xiangzhi_store::impl_indicator_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);

@@ -64,6 +64,11 @@ impl SqliteStore {
             include_str!("../migrations/0008_assistance_accounts_checks.sql"),
         ),
         (
+            9,
+            "indicators",
+            include_str!("../migrations/0009_indicators.sql"),
+        ),
+        (
             12,
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
@@ -175,6 +180,7 @@ impl SqliteStore {
 
 xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_case_settings_store!(SqliteStore, sqlx::Sqlite);
+xiangzhi_store::impl_indicator_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);

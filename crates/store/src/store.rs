@@ -19,6 +19,7 @@ pub trait Store:
     + crate::case::CaseStore
     + crate::case_settings::CaseSettingsStore
     + crate::assistance::AssistanceStore
+    + crate::indicator::IndicatorStore
     + Send
     + Sync
 {

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 use crate::state::AppState;
 use crate::{
     api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
-    case_settings_pages, check_pages, import_pages, key_person_form, ledger_import, ledger_pages,
-    monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
+    case_settings_pages, check_pages, data_pages, import_pages, indicator_pages, key_person_form,
+    ledger_import, ledger_pages, monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
     registry_forms, security,
 };
 
@@ -448,6 +448,32 @@ pub fn route_table() -> Vec<Route> {
             "/assistance/programs/{program}",
             post(program_pages::save_program),
         ),
+        route(Method::GET, "/indicators", get(indicator_pages::indicators)),
+        route(
+            Method::GET,
+            "/indicators/{indicator}",
+            get(indicator_pages::indicator),
+        ),
+        route(
+            Method::GET,
+            "/indicators/{indicator}/records",
+            get(indicator_pages::records),
+        ),
+        route(Method::GET, "/dashboard", get(indicator_pages::dashboard)),
+        route(
+            Method::GET,
+            "/dashboard.xlsx",
+            get(indicator_pages::dashboard_xlsx),
+        ),
+        route(Method::GET, "/data", get(data_pages::data)),
+        route(Method::POST, "/data", post(data_pages::save)),
+        route(
+            Method::POST,
+            "/data/import",
+            post(data_pages::import).layer(upload_limit()),
+        ),
+        route(Method::POST, "/data/approval", post(data_pages::approval)),
+        route(Method::GET, "/data/quality", get(data_pages::quality)),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),
         route(Method::POST, "/users/{id}/active", post(pages::set_active)),

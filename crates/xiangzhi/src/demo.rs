@@ -89,5 +89,7 @@ pub async fn load(store: &Arc<dyn Store>) -> Result<Vec<Login>> {
     }
     // Cases are handled by the demo users, so they come after them.
     crate::demo_cases::load(store, &township).await?;
+    // Indicators read every kind of record, so they come last.
+    crate::demo_indicators::load(store, &township).await?;
     Ok(logins)
 }

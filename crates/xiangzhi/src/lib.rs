@@ -3,11 +3,13 @@
 pub mod bench_county;
 pub mod cli_assistance;
 pub mod cli_case;
+pub mod cli_indicator;
 pub mod cli_ledger;
 pub mod cli_registry;
 pub mod demo;
 pub mod demo_assistance;
 pub mod demo_cases;
+pub mod demo_indicators;
 pub mod demo_ledgers;
 pub mod demo_registry;
 pub mod divisions;

@@ -116,6 +116,16 @@ enum Command {
         #[command(subcommand)]
         command: xiangzhi::cli_assistance::CheckCommand,
     },
+    /// 指标：列表、计算（同比、目标、出处）、定义指标包
+    Indicator {
+        #[command(subcommand)]
+        command: xiangzhi::cli_indicator::IndicatorCommand,
+    },
+    /// 统计数据：DHIS2 dataValueSets JSON / ADX XML 导出与导入
+    Data {
+        #[command(subcommand)]
+        command: xiangzhi::cli_indicator::DataCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
     /// 从 SQLite 备份恢复到 --db 所指的新文件：先校验文件完整、数据库版本和审计日志哈希链，校验不过不恢复
@@ -370,6 +380,19 @@ async fn run(cli: Cli) -> Result<()> {
                     report.audit_rows
                 )
             });
+            Ok(())
+        }
+        Command::Indicator { command } => {
+            xiangzhi::cli_indicator::run_indicator(command, &open_store(url()).await?, cli.json)
+                .await
+        }
+        Command::Data { command } => {
+            let code =
+                xiangzhi::cli_indicator::run_data(command, &open_store(url()).await?, cli.json)
+                    .await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
             Ok(())
         }
         Command::Backup { out } => {

@@ -148,6 +148,16 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/cases/new", Scoped, Scoped),
     e("GET", "/cases/export.xlsx", Scoped, Scoped),
     e("POST", "/cases/remind", Forbidden, NotFound),
+    e("GET", "/indicators", Scoped, Scoped),
+    e("GET", "/indicators/{indicator}", Scoped, Scoped),
+    e("GET", "/indicators/{indicator}/records", Scoped, Scoped),
+    e("GET", "/dashboard", Scoped, Scoped),
+    e("GET", "/dashboard.xlsx", Scoped, Scoped),
+    e("GET", "/data", Scoped, Scoped),
+    e("POST", "/data", NotFound, NotFound),
+    e("POST", "/data/import", NotFound, NotFound),
+    e("POST", "/data/approval", NotFound, NotFound),
+    e("GET", "/data/quality", Scoped, Scoped),
     e("GET", "/cases/{id}", NotFound, NotFound),
     e("POST", "/cases/{id}/act", NotFound, NotFound),
     e("POST", "/cases/{id}/attachments", NotFound, NotFound),
@@ -267,6 +277,9 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/api/v1/cases", Scoped, Scoped),
     e("GET", "/api/v1/cases/{id}", NotFound, NotFound),
 ];
+
+/// The indicator the walk probes: a ledger sum of the seed pack.
+const INDICATOR: &str = "GRAIN_AREA";
 
 /// The ledger the walk probes: monthly, filled by villages, one row per village.
 const LEDGER: &str = "anti_fraud";
@@ -443,6 +456,7 @@ async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
         .map(|t| t.id)
         .take(3)
         .collect();
+        ("{indicator}", &vec![INDICATOR.to_string()]),
     assert!(!out.is_empty(), "the demo has open tasks outside {path}");
     out
 }
@@ -580,6 +594,30 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
                 with_queries.push(format!("{p}?org={c}&period={LEDGER_PERIOD}"));
             }
         }
+        let unit_pages = [
+            "/indicators".to_string(),
+            format!("/indicators/{INDICATOR}"),
+            "/dashboard".to_string(),
+            "/dashboard.xlsx".to_string(),
+            "/data".to_string(),
+            "/data/quality".to_string(),
+        ];
+        if *method == Method::GET && unit_pages.contains(&p) {
+            for c in &walker.codes {
+                with_queries.push(format!("{p}?org={c}&period=2023"));
+            }
+        }
+        // The records behind a figure: a unit above the walker's own shows their own part
+        // (tested in indicators_web.rs); every other foreign unit is not found.
+        if *method == Method::GET && p == format!("/indicators/{INDICATOR}/records") {
+            for c in walker
+                .codes
+                .iter()
+                .filter(|c| !walker.own_code.starts_with(c.as_str()))
+            {
+                with_queries.push(format!("{p}?org={c}&period=2023"));
+            }
+        }
         if matches!(p.as_str(), "/audit" | "/api/v1/audit") {
             for c in &walker.codes {
                 with_queries.push(format!("{p}?entity=org_unit&entity_id={c}"));
@@ -626,6 +664,20 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
                     "姓名,身份证号\n越界导入,36100219900307021X\n"
                         .as_bytes()
                         .to_vec(),
+                )
+                .file_name("越界.csv"),
+            );
+        return c.request(method.clone(), full).multipart(form);
+    }
+    if url == "/data/import" {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("org", foreign_org.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    format!("数据项代码,单位代码,期间,数值\nFISCAL_REVENUE,{foreign_org},2023,1\n")
+                        .into_bytes(),
                 )
                 .file_name("越界.csv"),
             );
@@ -774,6 +826,18 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![
             ("org", foreign_org),
             ("period", LEDGER_PERIOD),
+            ("action", "submit"),
+        ]
+    } else if url == "/data" {
+        vec![
+            ("org", foreign_org),
+            ("period", "2023"),
+            ("v_FISCAL_REVENUE", "1"),
+        ]
+    } else if url == "/data/approval" {
+        vec![
+            ("org", foreign_org),
+            ("period", "2023"),
             ("action", "submit"),
         ]
     } else if url.ends_with("/roster") {
