@@ -81,6 +81,7 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (10, "reports", include_str!("../migrations/0010_reports.sql")),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.
@@ -182,6 +183,7 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_report_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);

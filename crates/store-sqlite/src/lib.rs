@@ -52,6 +52,7 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
+        (10, "reports", include_str!("../migrations/0010_reports.sql")),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
@@ -157,6 +158,7 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_report_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);

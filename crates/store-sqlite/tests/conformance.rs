@@ -29,6 +29,7 @@ xiangzhi_store::registry_conformance_tests!(make());
 xiangzhi_store::ledger_conformance_tests!(make());
 xiangzhi_store::case_conformance_tests!(make());
 xiangzhi_store::assistance_conformance_tests!(make());
+xiangzhi_store::report_conformance_tests!(make());
 
 #[tokio::test]
 async fn personal_data_is_sealed() {

@@ -18,6 +18,7 @@ pub trait Store:
     + crate::ledger::LedgerStore
     + crate::case::CaseStore
     + crate::assistance::AssistanceStore
+    + crate::report::ReportStore
     + Send
     + Sync
 {
