@@ -273,7 +273,7 @@ macro_rules! impl_report_store {
                     .map_err(err)?;
                     match owner {
                         None => return Err(StoreError::invalid("报告模板或其版本不存在")),
-                        Some(o) if !template_visible(&actor.scope, &OrgPath::from_stored(o)) => {
+                        Some(o) if !template_visible(&actor.scope, &OrgPath::from_stored(o.clone())) => {
                             return Err(StoreError::NotFound);
                         }
                         Some(_) => {}
