@@ -163,10 +163,9 @@ fn collect(pieces: &[Piece], refs: &mut Vec<(Kind, FigureRef)>) {
                 otherwise,
             } => {
                 match cond {
-                    Cond::Compare { left, yoy, .. } => refs.push((
-                        if *yoy { Kind::Yoy } else { Kind::Value },
-                        left.clone(),
-                    )),
+                    Cond::Compare { left, yoy, .. } => {
+                        refs.push((if *yoy { Kind::Yoy } else { Kind::Value }, left.clone()))
+                    }
                     Cond::HasData(f) => refs.push((Kind::Value, f.clone())),
                 }
                 collect(then, refs);
@@ -457,8 +456,15 @@ impl Writer<'_> {
             }
             TBlock::Table { caption, rows } => {
                 let caption = caption.as_ref().map(|c| self.plain(c));
-                let mut rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| self.plain(c)).collect()).collect();
-                let header = if rows.is_empty() { Vec::new() } else { rows.remove(0) };
+                let mut rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| self.plain(c)).collect())
+                    .collect();
+                let header = if rows.is_empty() {
+                    Vec::new()
+                } else {
+                    rows.remove(0)
+                };
                 out.push(Block::Table {
                     caption,
                     header,
@@ -512,7 +518,12 @@ impl Writer<'_> {
                     })
                     .collect();
                 if rows.is_empty() {
-                    rows.push(vec![String::new(), "（无）".into(), String::new(), String::new()]);
+                    rows.push(vec![
+                        String::new(),
+                        "（无）".into(),
+                        String::new(),
+                        String::new(),
+                    ]);
                 }
                 out.push(Block::Table {
                     caption: Some(caption),

@@ -11,12 +11,12 @@ use xiangzhi_domain::period::Period;
 use xiangzhi_store::report::{NewReportFinal, ReportFinal, ReportTemplate};
 use xiangzhi_store::{Actor, Scope, Store, StoreError};
 
+use crate::builtin;
 use crate::freeze::{FigureChange, Frozen, changes};
 use crate::render::{Rendered, render};
 use crate::source::{FigureSource, SourceError};
 use crate::store_source::StoreSource;
 use crate::syntax::{Template, TemplateError, parse};
-use crate::builtin;
 
 #[derive(Debug)]
 pub enum ReportError {
@@ -137,7 +137,9 @@ pub struct Report {
 
 pub fn parse_period(s: &str) -> Result<Period, ReportError> {
     Period::parse(s.trim()).map_err(|_| {
-        ReportError::Invalid(format!("期间“{s}”无效，应为 2023、2023Q4、202312 这样的期间代码"))
+        ReportError::Invalid(format!(
+            "期间“{s}”无效，应为 2023、2023Q4、202312 这样的期间代码"
+        ))
     })
 }
 
@@ -239,11 +241,7 @@ fn pdf_renderer() -> Result<&'static PdfRenderer, ReportError> {
 }
 
 /// Writes `doc` as `format`. PDF rendering is CPU work: call it off the async threads.
-pub fn write(
-    doc: &Document,
-    format: Format,
-    opts: &RenderOptions,
-) -> Result<Vec<u8>, ReportError> {
+pub fn write(doc: &Document, format: Format, opts: &RenderOptions) -> Result<Vec<u8>, ReportError> {
     Ok(match format {
         Format::Docx => xiangzhi_document::docx::render_with(doc, opts)?,
         Format::Pdf => pdf_renderer()?.render_with(doc, opts)?,
@@ -277,7 +275,9 @@ pub async fn finalise(
             .report_template(&actor.scope, &report.template.code, None)
             .await?;
         if stored.body != report.template.body {
-            return Err(ReportError::Invalid("模板已被修改，请重新生成后再定稿".into()));
+            return Err(ReportError::Invalid(
+                "模板已被修改，请重新生成后再定稿".into(),
+            ));
         }
         version = stored.version;
     }

@@ -115,7 +115,10 @@ impl MemorySource {
     }
 
     pub fn set(&self, code: &str, org: &str, period: &str, value: f64) -> &Self {
-        self.with(|m| m.values.insert((code.into(), org.into(), period.into()), value));
+        self.with(|m| {
+            m.values
+                .insert((code.into(), org.into(), period.into()), value)
+        });
         self
     }
 

@@ -91,7 +91,11 @@ impl FigureSource for StoreSource {
         };
         // The notice as it stands on the last day of the period, or today within it.
         let today = chrono::Utc::now().date_naive();
-        let on = if period.contains(today) { today } else { period.end() };
+        let on = if period.contains(today) {
+            today
+        } else {
+            period.end()
+        };
         let lines = self
             .store
             .public_notice(&scope, Some(program), on)

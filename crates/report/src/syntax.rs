@@ -256,7 +256,11 @@ pub fn parse(source: &str) -> Result<Template, TemplateError> {
             .push(TBlock::Paragraph(parse_inline(trimmed, ln, col(0))?));
     }
     if !saw_title {
-        return Err(err(1, 1, "模板缺少标题行，例如“标题：{单位名称}{年}年工作总结”"));
+        return Err(err(
+            1,
+            1,
+            "模板缺少标题行，例如“标题：{单位名称}{年}年工作总结”",
+        ));
     }
     Ok(t)
 }
@@ -338,13 +342,9 @@ fn chart_bars(lines: &mut Lines<'_>) -> Result<Vec<(String, FigureRef)>, Templat
         lines.next();
         let ln = i + 1;
         let indent = raw.chars().count() - raw.trim_start().chars().count();
-        let sep = rest.find(['：', ':']).ok_or_else(|| {
-            err(
-                ln,
-                indent + 3,
-                "图表数据行应写成“- 名称：{指标代码}”",
-            )
-        })?;
+        let sep = rest
+            .find(['：', ':'])
+            .ok_or_else(|| err(ln, indent + 3, "图表数据行应写成“- 名称：{指标代码}”"))?;
         let label = rest[..sep].trim().to_owned();
         let value = rest[sep..].trim_start_matches(['：', ':']).trim();
         let value_col = indent + 3 + rest[..sep].chars().count() + 1;
@@ -367,8 +367,7 @@ fn chart_bars(lines: &mut Lines<'_>) -> Result<Vec<(String, FigureRef)>, Templat
 /// starting with a letter.
 pub fn is_code(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
@@ -387,7 +386,11 @@ pub fn parse_inline(s: &str, line: usize, column: usize) -> Result<Vec<Piece>, T
             Tag::Text(t) => stack.last_mut().expect("root").push(Piece::Text(t)),
             Tag::Expr { body, column } => {
                 let body = body.trim();
-                let word = if body.starts_with("如果") { "如果" } else { body };
+                let word = if body.starts_with("如果") {
+                    "如果"
+                } else {
+                    body
+                };
                 match word {
                     "如果" => {
                         let cond = parse_cond(body["如果".len()..].trim(), line, column)?;
@@ -428,7 +431,10 @@ pub fn parse_inline(s: &str, line: usize, column: usize) -> Result<Vec<Piece>, T
         }
     }
     if stack.len() > 1 {
-        let (_, col) = stack.last().and_then(|f| f.cond.as_ref()).expect("non-root");
+        let (_, col) = stack
+            .last()
+            .and_then(|f| f.cond.as_ref())
+            .expect("non-root");
         return Err(err(line, *col, "“{如果 …}”没有在本行内用“{结束}”结束"));
     }
     Ok(stack.pop().expect("root").then)
@@ -495,7 +501,11 @@ fn tokenize(s: &str, line: usize, column: usize) -> Result<Vec<Tag>, TemplateErr
                 }
                 let body: String = chars[i + 1..i + 1 + close].iter().collect();
                 if body.trim().is_empty() {
-                    return Err(err(line, column + i, "花括号里是空的，应写指标代码或关键字"));
+                    return Err(err(
+                        line,
+                        column + i,
+                        "花括号里是空的，应写指标代码或关键字",
+                    ));
                 }
                 tags.push(Tag::Expr {
                     body,
@@ -504,7 +514,11 @@ fn tokenize(s: &str, line: usize, column: usize) -> Result<Vec<Tag>, TemplateErr
                 i += close + 2;
             }
             '}' | '｝' => {
-                return Err(err(line, column + i, "多余的“}”：前面没有“{”（要印出花括号请写“}}”）"));
+                return Err(err(
+                    line,
+                    column + i,
+                    "多余的“}”：前面没有“{”（要印出花括号请写“}}”）",
+                ));
             }
             c => {
                 text.push(c);
@@ -563,22 +577,31 @@ fn parse_figure(s: &str, line: usize, column: usize) -> Result<FigureRef, Templa
     for opt in parts {
         let opt = opt.trim();
         if opt.is_empty() {
-            return Err(err(line, column, format!("指标 {code} 的选项是空的（两个“|”之间没有内容）")));
+            return Err(err(
+                line,
+                column,
+                format!("指标 {code} 的选项是空的（两个“|”之间没有内容）"),
+            ));
         }
         if opt == "无单位" {
             f.bare = true;
         } else if let Some(n) = opt.strip_suffix('位').or_else(|| opt.strip_prefix("小数=")) {
-            let p: u8 = n
-                .trim()
-                .parse()
-                .ok()
-                .filter(|p| *p <= 6)
-                .ok_or_else(|| err(line, column, format!("小数位数“{opt}”无效，应为0到6位，例如“2位”")))?;
+            let p: u8 = n.trim().parse().ok().filter(|p| *p <= 6).ok_or_else(|| {
+                err(
+                    line,
+                    column,
+                    format!("小数位数“{opt}”无效，应为0到6位，例如“2位”"),
+                )
+            })?;
             f.precision = Some(p);
         } else if let Some(org) = opt.strip_prefix("机构=") {
             let org = org.trim();
             if org.is_empty() || !org.chars().all(|c| c.is_ascii_digit()) {
-                return Err(err(line, column, format!("机构代码“{org}”应为区划代码数字，例如 361002201211")));
+                return Err(err(
+                    line,
+                    column,
+                    format!("机构代码“{org}”应为区划代码数字，例如 361002201211"),
+                ));
             }
             f.org = Some(org.to_owned());
         } else if let Some(unit) = opt.strip_prefix("单位=") {
@@ -587,10 +610,18 @@ fn parse_figure(s: &str, line: usize, column: usize) -> Result<FigureRef, Templa
             f.period = sel;
         } else if let Some(p) = opt.strip_prefix("期间=") {
             f.period = period_word(p.trim()).ok_or_else(|| {
-                err(line, column, format!("期间“{p}”无效，应为本年、上年、下年、前年或期间代码如 2022、2023Q4"))
+                err(
+                    line,
+                    column,
+                    format!("期间“{p}”无效，应为本年、上年、下年、前年或期间代码如 2022、2023Q4"),
+                )
             })?;
         } else if opt.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            return Err(err(line, column, format!("期间“{opt}”无效，应为期间代码如 2022、2023Q4、202312")));
+            return Err(err(
+                line,
+                column,
+                format!("期间“{opt}”无效，应为期间代码如 2022、2023Q4、202312"),
+            ));
         } else {
             f.unit = Some(opt.to_owned());
         }
@@ -613,7 +644,11 @@ fn period_word(s: &str) -> Option<PeriodSel> {
 
 fn parse_cond(s: &str, line: usize, column: usize) -> Result<Cond, TemplateError> {
     if s.is_empty() {
-        return Err(err(line, column, "“如果”后面缺少条件，例如“{如果 agri.grain_area > 0}”"));
+        return Err(err(
+            line,
+            column,
+            "“如果”后面缺少条件，例如“{如果 agri.grain_area > 0}”",
+        ));
     }
     if let Some(rest) = s.strip_prefix("有数据") {
         return Ok(Cond::HasData(parse_figure(rest.trim(), line, column)?));
@@ -648,7 +683,11 @@ fn parse_cond(s: &str, line: usize, column: usize) -> Result<Cond, TemplateError
         ));
     };
     let right: f64 = right.parse().map_err(|_| {
-        err(line, column, format!("条件右边“{right}”应是一个数，例如 0 或 2.5"))
+        err(
+            line,
+            column,
+            format!("条件右边“{right}”应是一个数，例如 0 或 2.5"),
+        )
     })?;
     let left = head[..head.len() - sym.len()].trim();
     let (yoy, left) = match left.strip_prefix("同比") {
@@ -701,13 +740,18 @@ mod tests {
     fn options_periods_and_orgs() {
         let p = parse_inline("{如果 a|机构=361002201211 >= 15}够{结束}", 1, 1).unwrap();
         let Piece::If {
-            cond: Cond::Compare { left, op, right, .. },
+            cond: Cond::Compare {
+                left, op, right, ..
+            },
             ..
         } = &p[0]
         else {
             panic!()
         };
-        assert_eq!((left.org.as_deref(), *op, *right), (Some("361002201211"), CmpOp::Ge, 15.0));
+        assert_eq!(
+            (left.org.as_deref(), *op, *right),
+            (Some("361002201211"), CmpOp::Ge, 15.0)
+        );
         let f = fig("a.b|上年|机构=361002201211|单位=万元|0位");
         assert_eq!(f.period, PeriodSel::Years(-1));
         assert_eq!(f.org.as_deref(), Some("361002201211"));
@@ -795,7 +839,9 @@ mod tests {
             error_of("标题：t\n粮食{agri.grain_area"),
             "第2行第3字：花括号“{”没有闭合，缺少“}”"
         );
-        assert!(error_of("标题：t\n产量{粮食}吨").starts_with("第2行第3字：“粮食”不是指标代码或关键字"));
+        assert!(
+            error_of("标题：t\n产量{粮食}吨").starts_with("第2行第3字：“粮食”不是指标代码或关键字")
+        );
         assert_eq!(
             error_of("标题：t\n{如果 a > 0}有"),
             "第2行第1字：“{如果 …}”没有在本行内用“{结束}”结束"
@@ -807,7 +853,10 @@ mod tests {
         assert!(error_of("标题：t\n{a|9位}").starts_with("第2行第1字：小数位数“9位”无效"));
         assert!(error_of("标题：t\n{如果 a ~ 0}x{结束}").starts_with("第2行第1字：条件应写成"));
         assert!(error_of("标题：t\n{如果 a > x}x{结束}").starts_with("第2行第1字：条件应写成"));
-        assert_eq!(error_of("正文"), "第1行第1字：模板缺少标题行，例如“标题：{单位名称}{年}年工作总结”");
+        assert_eq!(
+            error_of("正文"),
+            "第1行第1字：模板缺少标题行，例如“标题：{单位名称}{年}年工作总结”"
+        );
         assert!(error_of("标题：t\n##### 五级").starts_with("第2行第1字：标题最多四级"));
         assert!(error_of("标题：t\n| a | {粮食} |").starts_with("第2行第7字：“粮食”"));
         assert!(error_of("标题：t\n图：x\n- 粮食 {a}").starts_with("第3行第3字：图表数据行应写成"));

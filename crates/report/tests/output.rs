@@ -53,7 +53,10 @@ fn without_page_numbers(s: &str) -> (String, usize) {
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '—' {
-            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if digits > 0 && chars.get(i + 1 + digits) == Some(&'—') {
                 found += 1;
                 i += digits + 2;
@@ -105,7 +108,10 @@ async fn docx_keeps_the_official_layout_and_converts_in_libreoffice() {
     let a = |n: roxmltree::Node, k: &str| n.attribute((W, k)).unwrap().to_owned();
     // A4, top 37 mm, left 28 mm, text block 156 × 225 mm (in twips).
     let size = node("pgSz");
-    assert_eq!((a(size, "w"), a(size, "h")), ("11906".into(), "16838".into()));
+    assert_eq!(
+        (a(size, "w"), a(size, "h")),
+        ("11906".into(), "16838".into())
+    );
     let m = node("pgMar");
     assert_eq!(a(m, "top"), "2098");
     assert_eq!(a(m, "left"), "1587");
@@ -118,11 +124,16 @@ async fn docx_keeps_the_official_layout_and_converts_in_libreoffice() {
     assert!(styles.contains(r#"w:eastAsia="仿宋_GB2312""#));
     assert!(styles.contains(r#"<w:sz w:val="32"/>"#));
     assert!(styles.contains(r#"w:styleId="Title""#) && styles.contains(r#"<w:sz w:val="44"/>"#));
-    assert!(styles.contains(r#"w:eastAsia="黑体""#) && styles.contains(r#"w:eastAsia="楷体_GB2312""#));
+    assert!(
+        styles.contains(r#"w:eastAsia="黑体""#) && styles.contains(r#"w:eastAsia="楷体_GB2312""#)
+    );
     // Page numbers “— 1 —”: odd pages right, even pages left.
     for (part, jc) in [("word/footer1.xml", "right"), ("word/footer2.xml", "left")] {
         let f = &parts[part];
-        assert!(f.contains(" PAGE ") && f.contains("— ") && f.contains(" —"), "{part}");
+        assert!(
+            f.contains(" PAGE ") && f.contains("— ") && f.contains(" —"),
+            "{part}"
+        );
         assert!(f.contains(&format!(r#"<w:jc w:val="{jc}"/>"#)), "{part}");
     }
     assert!(parts["word/settings.xml"].contains("evenAndOddHeaders"));
@@ -138,7 +149,11 @@ async fn docx_keeps_the_official_layout_and_converts_in_libreoffice() {
         println!("SKIPPED LibreOffice conversion: install libreoffice-writer-nogui");
         return;
     }
-    let bin = if tool("soffice") { "soffice" } else { "libreoffice" };
+    let bin = if tool("soffice") {
+        "soffice"
+    } else {
+        "libreoffice"
+    };
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("annual.docx");
     std::fs::write(&input, &bytes).unwrap();
@@ -152,7 +167,11 @@ async fn docx_keeps_the_official_layout_and_converts_in_libreoffice() {
         .arg(&input)
         .output()
         .expect("run LibreOffice");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pdf_path = dir.path().join("annual.pdf");
     let pdf = std::fs::read(&pdf_path).expect("LibreOffice wrote a PDF");
     assert!(pdf.starts_with(b"%PDF"));
@@ -184,7 +203,11 @@ async fn pdf_text_extracts_back_to_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("annual.pdf");
     std::fs::write(&path, &pdf).unwrap();
-    let Ok(o) = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output()
+    let Ok(o) = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
     else {
         println!("SKIPPED text check: pdftotext not found (apt-get install poppler-utils)");
         return;
@@ -217,6 +240,11 @@ async fn profile_with_table_and_chart_renders_in_every_format() {
     assert!(parts["word/document.xml"].contains("■■■■■■■■■■"));
     let html = xiangzhi_document::html::render(&r.document);
     assert!(html.contains("<table>") && html.contains("■■"));
-    assert!(html.contains("class=\"figure\" href=\"/indicators/GRAIN_OUTPUT?org=361002201211&amp;period=2023\""), "{html}");
+    assert!(
+        html.contains(
+            "class=\"figure\" href=\"/indicators/GRAIN_OUTPUT?org=361002201211&amp;period=2023\""
+        ),
+        "{html}"
+    );
     assert!(html.contains("<mark class=\"missing\">【缺数据："));
 }

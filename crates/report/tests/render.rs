@@ -22,9 +22,8 @@ fn numbers(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         let digit = c.is_ascii_digit();
-        let point = c == '.'
-            && !cur.is_empty()
-            && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+        let point =
+            c == '.' && !cur.is_empty() && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
         if digit || point {
             cur.push(c);
         } else if !cur.is_empty() {
@@ -52,7 +51,9 @@ fn seed_summary() -> String {
 /// the seed pack), with 2022 values a little lower so that every year-on-year phrase says 增长.
 fn seed_source() -> MemorySource {
     let s = MemorySource::new();
-    s.org(TOWNSHIP, "连城乡").org(TOUCHANG, "头昌村").org(SHETOU, "舍头村");
+    s.org(TOWNSHIP, "连城乡")
+        .org(TOUCHANG, "头昌村")
+        .org(SHETOU, "舍头村");
     let figures: &[(&str, &str, &str, u8, f64)] = &[
         ("GRAIN_AREA", "粮食种植面积", "万亩", 2, 3.76),
         ("GRAIN_OUTPUT", "粮食产量", "万吨", 2, 1.65),
@@ -72,10 +73,28 @@ fn seed_source() -> MemorySource {
         ("LINKED_FUNDS_PROJECTS", "衔接资金项目", "个", 0, 3.0),
         ("MONITORING_NEW_HOUSEHOLDS", "新增纳入监测户", "户", 0, 3.0),
         ("MONITORING_NEW_PERSONS", "新增纳入监测人数", "人", 0, 13.0),
-        ("COLLECTIVE_OVER_15W", "村集体经济过15万元的村", "个", 0, 12.0),
-        ("FARMLAND_INVESTMENT", "高标准农田专项整改投入", "万元", 2, 15.0),
+        (
+            "COLLECTIVE_OVER_15W",
+            "村集体经济过15万元的村",
+            "个",
+            0,
+            12.0,
+        ),
+        (
+            "FARMLAND_INVESTMENT",
+            "高标准农田专项整改投入",
+            "万元",
+            2,
+            15.0,
+        ),
         ("FARMLAND_CANAL_KM", "解决沟渠问题长度", "公里", 1, 5.0),
-        ("MIN_LIVING_NEW_HOUSEHOLDS", "新增城乡低保户数", "户", 0, 15.0),
+        (
+            "MIN_LIVING_NEW_HOUSEHOLDS",
+            "新增城乡低保户数",
+            "户",
+            0,
+            15.0,
+        ),
         ("MIN_LIVING_NEW_PERSONS", "新增城乡低保人数", "人", 0, 22.0),
         ("NEAR_MIN_HOUSEHOLDS", "认定低保边缘家庭户数", "户", 0, 8.0),
         ("NEAR_MIN_PERSONS", "认定低保边缘家庭人数", "人", 0, 14.0),
@@ -91,9 +110,27 @@ fn seed_source() -> MemorySource {
         ("CANCER_SCREENINGS", "“两癌”筛查", "例", 0, 86.0),
         ("BIRTH_PERMITS", "发放生育证", "份", 0, 168.0),
         ("ONLY_CHILD_SUBSIDY", "享受独生子女补贴", "人", 0, 60.0),
-        ("CAMERA_INVESTMENT", "集镇监控摄像头及道路标识投入", "万元", 2, 13.0),
-        ("MARKET_INVESTMENT", "农贸市场维修和街道硬化投入", "万元", 2, 11.0),
-        ("SMART_SAFETY_INVESTMENT", "智慧平安创建中心投入", "万元", 2, 15.0),
+        (
+            "CAMERA_INVESTMENT",
+            "集镇监控摄像头及道路标识投入",
+            "万元",
+            2,
+            13.0,
+        ),
+        (
+            "MARKET_INVESTMENT",
+            "农贸市场维修和街道硬化投入",
+            "万元",
+            2,
+            11.0,
+        ),
+        (
+            "SMART_SAFETY_INVESTMENT",
+            "智慧平安创建中心投入",
+            "万元",
+            2,
+            15.0,
+        ),
         ("AGRI_ALL_GROWING", "农业产量同比均增长", "", 0, 1.0),
     ];
     for (code, name, unit, precision, value) in figures {
@@ -102,14 +139,78 @@ fn seed_source() -> MemorySource {
         s.set(code, TOWNSHIP, "2022", value * 0.9);
     }
     let targets: &[(&str, &str, &str, u8, &str, &str, f64)] = &[
-        ("COLLECTIVE_INCOME", "村集体经济收入", "万元", 2, SHETOU, "2023", 15.0),
-        ("COLLECTIVE_INCOME", "村集体经济收入", "万元", 2, TOUCHANG, "2023", 50.0),
-        ("TOILETS_FIXED", "整治问题户厕", "户", 0, TOWNSHIP, "2023", 200.0),
-        ("TOILET_INVESTMENT", "户厕整治投入资金", "万元", 2, TOWNSHIP, "2023", 75.0),
-        ("WINTER_RAPE", "冬种油菜面积", "亩", 0, TOWNSHIP, "2023", 5000.0),
-        ("WINTER_POTATO", "冬种马铃薯面积", "亩", 0, TOWNSHIP, "2023", 300.0),
-        ("WINTER_VEG", "冬种蔬菜面积", "亩", 0, TOWNSHIP, "2023", 1000.0),
-        ("FOREST_COVERAGE", "森林覆盖率", "%", 1, TOWNSHIP, "2024", 56.0),
+        (
+            "COLLECTIVE_INCOME",
+            "村集体经济收入",
+            "万元",
+            2,
+            SHETOU,
+            "2023",
+            15.0,
+        ),
+        (
+            "COLLECTIVE_INCOME",
+            "村集体经济收入",
+            "万元",
+            2,
+            TOUCHANG,
+            "2023",
+            50.0,
+        ),
+        (
+            "TOILETS_FIXED",
+            "整治问题户厕",
+            "户",
+            0,
+            TOWNSHIP,
+            "2023",
+            200.0,
+        ),
+        (
+            "TOILET_INVESTMENT",
+            "户厕整治投入资金",
+            "万元",
+            2,
+            TOWNSHIP,
+            "2023",
+            75.0,
+        ),
+        (
+            "WINTER_RAPE",
+            "冬种油菜面积",
+            "亩",
+            0,
+            TOWNSHIP,
+            "2023",
+            5000.0,
+        ),
+        (
+            "WINTER_POTATO",
+            "冬种马铃薯面积",
+            "亩",
+            0,
+            TOWNSHIP,
+            "2023",
+            300.0,
+        ),
+        (
+            "WINTER_VEG",
+            "冬种蔬菜面积",
+            "亩",
+            0,
+            TOWNSHIP,
+            "2023",
+            1000.0,
+        ),
+        (
+            "FOREST_COVERAGE",
+            "森林覆盖率",
+            "%",
+            1,
+            TOWNSHIP,
+            "2024",
+            56.0,
+        ),
     ];
     for (code, name, unit, precision, org, period, value) in targets {
         s.indicator(code, name, unit, *precision);
@@ -142,22 +243,49 @@ fn figure_texts(doc: &xiangzhi_document::Document) -> Vec<String> {
 #[tokio::test]
 async fn annual_template_prints_every_number_of_the_seed_summary() {
     let t = parse(builtin::ANNUAL.body).unwrap();
-    let r = render(&t, &seed_source(), TOWNSHIP, &y2023()).await.unwrap();
+    let r = render(&t, &seed_source(), TOWNSHIP, &y2023())
+        .await
+        .unwrap();
     assert!(r.gaps.is_empty(), "gaps: {:?}", r.gaps);
     let text = plain_text(&r.document);
     let rendered: BTreeSet<String> = numbers(&text).into_iter().collect();
     let summary = seed_summary();
     let wanted = numbers(&summary);
-    assert!(wanted.len() > 50, "the summary has many numbers: {wanted:?}");
+    assert!(
+        wanted.len() > 50,
+        "the summary has many numbers: {wanted:?}"
+    );
     let absent: Vec<&String> = wanted.iter().filter(|n| !rendered.contains(*n)).collect();
-    assert!(absent.is_empty(), "numbers of the seed not in the report: {absent:?}");
+    assert!(
+        absent.is_empty(),
+        "numbers of the seed not in the report: {absent:?}"
+    );
 
     assert_eq!(r.document.title, "连城乡2023年工作总结及2024年工作计划");
     let figs = figure_texts(&r.document);
     for f in [
-        "3.76万亩", "1.65万吨", "0.8万亩", "2.6万吨", "0.41万亩", "0.38万吨", "0.74万头",
-        "11.62万只", "1200万元", "800万", "15户", "22人", "2.105万元", "86例", "168份", "60人",
-        "13万", "11万元", "100%", "56%", "15万元", "50万",
+        "3.76万亩",
+        "1.65万吨",
+        "0.8万亩",
+        "2.6万吨",
+        "0.41万亩",
+        "0.38万吨",
+        "0.74万头",
+        "11.62万只",
+        "1200万元",
+        "800万",
+        "15户",
+        "22人",
+        "2.105万元",
+        "86例",
+        "168份",
+        "60人",
+        "13万",
+        "11万元",
+        "100%",
+        "56%",
+        "15万元",
+        "50万",
     ] {
         assert!(figs.iter().any(|t| t == f), "{f} is not a figure: {figs:?}");
     }
@@ -201,11 +329,26 @@ async fn figures_move_with_the_data() {
         .iter()
         .map(|c| (c.label.as_str(), c.before.as_deref(), c.after.as_deref()))
         .collect();
-    assert!(labels.contains(&("粮食种植面积", Some("3.76万亩"), Some("3.81万亩"))), "{labels:?}");
-    assert!(labels.contains(&("粮食产量", Some("1.65万吨"), Some("1.4万吨"))), "{labels:?}");
+    assert!(
+        labels.contains(&("粮食种植面积", Some("3.76万亩"), Some("3.81万亩"))),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&("粮食产量", Some("1.65万吨"), Some("1.4万吨"))),
+        "{labels:?}"
+    );
     // The year-on-year phrase only appears in the new version: listed as added.
-    assert!(labels.iter().any(|(l, b, a)| l.contains("同比") && b.is_none() && a.is_some()));
-    assert_eq!(Frozen::of("annual", 1, TOWNSHIP, "2023", &after).content_hash.len(), 64);
+    assert!(
+        labels
+            .iter()
+            .any(|(l, b, a)| l.contains("同比") && b.is_none() && a.is_some())
+    );
+    assert_eq!(
+        Frozen::of("annual", 1, TOWNSHIP, "2023", &after)
+            .content_hash
+            .len(),
+        64
+    );
     assert_ne!(
         Frozen::of("annual", 1, TOWNSHIP, "2023", &after).content_hash,
         frozen.content_hash
@@ -226,14 +369,25 @@ async fn missing_figures_print_markers_and_are_listed() {
     only_2022.set("GRAIN_AREA", TOWNSHIP, "2022", 3.0);
     let r = render(&t, &only_2022, TOWNSHIP, &y2023()).await.unwrap();
     let text = plain_text(&r.document);
-    assert!(text.contains("粮食种植面积【缺数据：粮食种植面积】"), "{text}");
+    assert!(
+        text.contains("粮食种植面积【缺数据：粮食种植面积】"),
+        "{text}"
+    );
     assert!(!text.contains("粮食种植面积0"));
     let gap = r.gaps.iter().find(|g| g.indicator == "GRAIN_AREA").unwrap();
     assert_eq!(gap.reason, "2023年没有数据");
     assert_eq!(gap.line, 11);
     // Unknown codes are listed by code; each gap once, in order of appearance.
-    assert!(r.gaps.iter().any(|g| g.indicator == "PIGS_OUT" && g.reason.contains("未知")));
-    let keys: BTreeSet<_> = r.gaps.iter().map(|g| (&g.indicator, &g.org, &g.period)).collect();
+    assert!(
+        r.gaps
+            .iter()
+            .any(|g| g.indicator == "PIGS_OUT" && g.reason.contains("未知"))
+    );
+    let keys: BTreeSet<_> = r
+        .gaps
+        .iter()
+        .map(|g| (&g.indicator, &g.org, &g.period))
+        .collect();
     assert_eq!(keys.len(), r.gaps.len());
     // The missing markers in the document are the gaps.
     let markers: BTreeSet<String> = r.document.missing().into_iter().collect();
@@ -246,9 +400,12 @@ async fn missing_figures_print_markers_and_are_listed() {
 async fn yoy_conditions_tables_and_charts() {
     let s = MemorySource::new();
     s.org(TOWNSHIP, "连城乡");
-    s.indicator("a", "甲", "吨", 0).indicator("b", "乙", "吨", 0);
-    s.set("a", TOWNSHIP, "2023", 110.0).set("a", TOWNSHIP, "2022", 100.0);
-    s.set("b", TOWNSHIP, "2023", 50.0).set("b", TOWNSHIP, "2022", 50.0);
+    s.indicator("a", "甲", "吨", 0)
+        .indicator("b", "乙", "吨", 0);
+    s.set("a", TOWNSHIP, "2023", 110.0)
+        .set("a", TOWNSHIP, "2022", 100.0);
+    s.set("b", TOWNSHIP, "2023", 50.0)
+        .set("b", TOWNSHIP, "2022", 50.0);
     let src = "标题：{单位名称}{年}年\n\
         甲{a}，{同比 a}；乙{同比 b}。\n\
         {如果 同比 a > 5}甲增长较快。{否则}甲增长平稳。{结束}{如果 b > 100}乙很多。{结束}\n\
@@ -263,13 +420,22 @@ async fn yoy_conditions_tables_and_charts() {
     let t = parse(src).unwrap();
     let r = render(&t, &s, TOWNSHIP, &y2023()).await.unwrap();
     let text = plain_text(&r.document);
-    assert!(text.contains("甲110吨，同比增长10%；乙与上年持平。"), "{text}");
+    assert!(
+        text.contains("甲110吨，同比增长10%；乙与上年持平。"),
+        "{text}"
+    );
     assert!(text.contains("\n甲增长较快。\n"), "{text}");
     // An unknown figure in a condition shows its marker instead of guessing a branch.
     assert!(text.contains("【缺数据：c】"), "{text}");
     assert!(text.contains("丙暂无数据。"), "{text}");
-    assert!(text.contains("对比\n项目\t2023年\t2022年\n甲\t110吨\t100吨"), "{text}");
-    assert!(text.contains("产量\n项目\t数值\t图示\n甲\t110吨\t■■■■■■■■■■\n乙\t50吨\t■■■■■"), "{text}");
+    assert!(
+        text.contains("对比\n项目\t2023年\t2022年\n甲\t110吨\t100吨"),
+        "{text}"
+    );
+    assert!(
+        text.contains("产量\n项目\t数值\t图示\n甲\t110吨\t■■■■■■■■■■\n乙\t50吨\t■■■■■"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -288,7 +454,12 @@ async fn notice_lists_names_only_and_profiles_render_per_village() {
     let t = parse(builtin::NOTICE_MIN_LIVING.body).unwrap();
     let r = render(&t, &s, TOWNSHIP, &y2023()).await.unwrap();
     let text = plain_text(&r.document);
-    assert!(text.contains("城乡低保公示名单\n序号\t村（社区）\t姓名（户主）\t保障人数\n1\t头昌村\t张三\t3"), "{text}");
+    assert!(
+        text.contains(
+            "城乡低保公示名单\n序号\t村（社区）\t姓名（户主）\t保障人数\n1\t头昌村\t张三\t3"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("身份证") && !text.contains("电话"), "{text}");
 
     s.set("GRAIN_OUTPUT", TOUCHANG, "2023", 0.13);
@@ -299,9 +470,16 @@ async fn notice_lists_names_only_and_profiles_render_per_village() {
     let text = plain_text(&r.document);
     assert!(text.starts_with("头昌村村情简介\n（2023年）"), "{text}");
     assert!(text.contains("产量1300吨，同比增长8.3%"), "{text}");
-    assert!(text.contains("村集体经济收入52万元，达到全乡每村15万元的目标"), "{text}");
+    assert!(
+        text.contains("村集体经济收入52万元，达到全乡每村15万元的目标"),
+        "{text}"
+    );
     // Figures this village has no data for are gaps, not zeros.
-    assert!(r.gaps.iter().any(|g| g.indicator == "GRAIN_AREA" && g.org == TOUCHANG));
+    assert!(
+        r.gaps
+            .iter()
+            .any(|g| g.indicator == "GRAIN_AREA" && g.org == TOUCHANG)
+    );
 }
 
 #[test]

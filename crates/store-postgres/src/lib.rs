@@ -81,7 +81,11 @@ impl PgStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
-        (10, "reports", include_str!("../migrations/0010_reports.sql")),
+        (
+            10,
+            "reports",
+            include_str!("../migrations/0010_reports.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

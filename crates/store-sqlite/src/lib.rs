@@ -52,7 +52,11 @@ impl SqliteStore {
             "person_counts",
             include_str!("../migrations/0006_person_counts.sql"),
         ),
-        (10, "reports", include_str!("../migrations/0010_reports.sql")),
+        (
+            10,
+            "reports",
+            include_str!("../migrations/0010_reports.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

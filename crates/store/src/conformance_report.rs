@@ -112,7 +112,12 @@ pub async fn report_templates_belong_to_their_unit(store: TestStore) {
         .await
         .unwrap();
     store
-        .save_report_template(&Actor::system("builtin"), "annual", "年度总结", "标题：总结")
+        .save_report_template(
+            &Actor::system("builtin"),
+            "annual",
+            "年度总结",
+            "标题：总结",
+        )
         .await
         .unwrap();
 
@@ -122,7 +127,9 @@ pub async fn report_templates_belong_to_their_unit(store: TestStore) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.report_template_versions(&other.scope, "lianchen").await,
+        store
+            .report_template_versions(&other.scope, "lianchen")
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
@@ -132,7 +139,10 @@ pub async fn report_templates_belong_to_their_unit(store: TestStore) {
         Err(StoreError::NotFound)
     ));
     let codes = |v: Vec<ReportTemplate>| v.into_iter().map(|t| t.code).collect::<Vec<_>>();
-    assert_eq!(codes(store.report_templates(&other.scope).await.unwrap()), ["annual"]);
+    assert_eq!(
+        codes(store.report_templates(&other.scope).await.unwrap()),
+        ["annual"]
+    );
     assert_eq!(
         codes(store.report_templates(&county.scope).await.unwrap()),
         ["annual", "lianchen"]
@@ -185,7 +195,12 @@ pub async fn finalised_reports_are_scoped(store: TestStore) {
     let got = store.report_final(&cadre.scope, touchang.id).await.unwrap();
     assert_eq!(got, touchang);
     let all = store
-        .report_finals(&clerk.scope, Some("village_profile"), Some(&code(SHETOU)), Some("2023"))
+        .report_finals(
+            &clerk.scope,
+            Some("village_profile"),
+            Some(&code(SHETOU)),
+            Some("2023"),
+        )
         .await
         .unwrap();
     assert_eq!(all.len(), 1);

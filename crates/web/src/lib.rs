@@ -15,6 +15,7 @@ mod open311;
 mod pages;
 pub mod password;
 mod registry_pages;
+mod report_pages;
 mod routes;
 mod security;
 mod state;

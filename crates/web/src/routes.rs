@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use crate::state::AppState;
 use crate::{
     api, auth, case_pages, import_pages, ledger_import, ledger_pages, open311, pages,
-    registry_pages, security,
+    registry_pages, report_pages, security,
 };
 
 pub struct Route {
@@ -254,6 +254,37 @@ pub fn route_table() -> Vec<Route> {
             Method::POST,
             "/tasks/{id}/progress",
             post(case_pages::task_progress),
+        ),
+        route(Method::GET, "/reports", get(report_pages::reports)),
+        route(
+            Method::GET,
+            "/reports/templates/{template}",
+            get(report_pages::editor),
+        ),
+        route(
+            Method::POST,
+            "/reports/templates/{template}",
+            post(report_pages::save),
+        ),
+        route(
+            Method::POST,
+            "/reports/preview",
+            post(report_pages::preview),
+        ),
+        route(
+            Method::GET,
+            "/reports/{template}/{code}",
+            get(report_pages::report),
+        ),
+        route(
+            Method::POST,
+            "/reports/{template}/{code}/finalise",
+            post(report_pages::finalise),
+        ),
+        route(
+            Method::GET,
+            "/reports/finals/{id}",
+            get(report_pages::final_report),
         ),
         route(Method::GET, "/users", get(pages::users)),
         route(Method::POST, "/users", post(pages::create_user)),

@@ -208,7 +208,7 @@ fn today(who: &AsUser) -> NaiveDate {
 }
 
 /// The user named by `--as`, or the operator.
-async fn actor(store: &Arc<dyn Store>, who: &AsUser) -> Result<Actor> {
+pub async fn actor(store: &Arc<dyn Store>, who: &AsUser) -> Result<Actor> {
     let Some(name) = &who.as_user else {
         return Ok(Actor::system("cli"));
     };

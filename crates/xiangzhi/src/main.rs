@@ -110,6 +110,11 @@ enum Command {
         #[command(subcommand)]
         command: xiangzhi::cli_assistance::CheckCommand,
     },
+    /// 工作报告：按模板生成 DOCX/PDF/HTML，定稿，比较
+    Report {
+        #[command(subcommand)]
+        command: xiangzhi::cli_report::ReportCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
     /// 导入人员、户或企业（CSV/XLSX/XLS，按中文列名匹配；先校验，全部正确才写入）
@@ -310,6 +315,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Task { command } => {
             xiangzhi::cli_case::run_task(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Report { command } => {
+            xiangzhi::cli_report::run(command, &open_store(url()).await?, cli.json).await
         }
         Command::Roster { command } => {
             xiangzhi::cli_assistance::roster_cmd(command, &open_store(url()).await?, cli.json).await

@@ -148,6 +148,19 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/projects", Scoped, Scoped),
     e("GET", "/tasks", Scoped, Scoped),
     e("POST", "/tasks/{id}/progress", NotFound, NotFound),
+    e("GET", "/reports", Scoped, Scoped),
+    // Templates belong to the township that wrote them: visible below it, unknown elsewhere.
+    e("GET", "/reports/templates/{template}", Scoped, NotFound),
+    e("POST", "/reports/templates/{template}", Forbidden, NotFound),
+    e("POST", "/reports/preview", NotFound, NotFound),
+    e("GET", "/reports/{template}/{code}", NotFound, NotFound),
+    e(
+        "POST",
+        "/reports/{template}/{code}/finalise",
+        NotFound,
+        NotFound,
+    ),
+    e("GET", "/reports/finals/{id}", NotFound, NotFound),
     e("GET", "/users", Forbidden, Scoped),
     e("POST", "/users", Forbidden, NotFound),
     e("POST", "/users/{id}/active", Forbidden, NotFound),
@@ -165,6 +178,9 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/api/v1/ledgers/{ledger}/entries", Scoped, Scoped),
     e("GET", "/api/v1/ledgers/{ledger}/aggregate", Scoped, Scoped),
 ];
+
+/// The report template the walk probes: written by 连城乡's clerk.
+const REPORT_TEMPLATE: &str = "lianchen_brief";
 
 /// The ledger the walk probes: monthly, filled by villages, one row per village.
 const LEDGER: &str = "anti_fraud";
@@ -240,6 +256,8 @@ struct Walker {
     file_shas: Vec<String>,
     /// Cases, key persons and supervised tasks outside the scope.
     case_ids: Vec<i64>,
+    /// Finalised reports outside the scope.
+    report_ids: Vec<i64>,
     key_person_ids: Vec<i64>,
     task_ids: Vec<i64>,
     foreign_names: Vec<String>,
@@ -326,6 +344,8 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.key_person_ids
     } else if path.starts_with("/tasks/") {
         &walker.task_ids
+    } else if path.starts_with("/reports/") {
+        &walker.report_ids
     } else {
         &walker.user_ids
     };
@@ -340,6 +360,7 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         ("{token}", &tokens),
         ("{kind}", &kinds),
         ("{ledger}", &vec![LEDGER.to_string()]),
+        ("{template}", &vec![REPORT_TEMPLATE.to_string()]),
         ("{sha}", &walker.file_shas),
     ] {
         out = out
@@ -530,6 +551,17 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("action", "remind")]
     } else if url.ends_with("/visits") {
         vec![("note", "越界走访")]
+    } else if url == "/reports/preview" {
+        vec![
+            ("template", REPORT_TEMPLATE),
+            ("body", "标题：越界预览"),
+            ("org", foreign_org),
+            ("period", "2023"),
+        ]
+    } else if url.starts_with("/reports/templates/") {
+        vec![("name", "越界模板"), ("body", "标题：越界修改")]
+    } else if url.ends_with("/finalise") {
+        vec![("period", "2023")]
     } else if url.ends_with("/progress") {
         vec![("progress", "100"), ("note", "越界报送")]
     } else if url.ends_with("/active") {
@@ -862,6 +894,65 @@ async fn add_ledger_records(app: &TestApp, village: &str) -> (i64, String) {
     (id, sha)
 }
 
+struct FinalisedReports {
+    touchang: i64,
+    shetou: i64,
+    township: i64,
+}
+
+/// 连城乡's own template and three finalised reports: of 头昌村, of 舍头村 and of the township.
+async fn add_reports(app: &TestApp) -> FinalisedReports {
+    use xiangzhi_store::report::NewReportFinal;
+    let clerk = app
+        .store
+        .credentials("clerk")
+        .await
+        .unwrap()
+        .expect("demo clerk")
+        .user;
+    let actor = Actor {
+        user_id: Some(clerk.id),
+        username: clerk.username.clone(),
+        role: Some(clerk.role),
+        ip: None,
+        scope: clerk.scope(),
+    };
+    let (t, _) = app
+        .store
+        .save_report_template(
+            &actor,
+            REPORT_TEMPLATE,
+            "乡村振兴简报",
+            "标题：{单位名称}{年}年简报",
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for org in [TOUCHANG, SHETOU, "361002201"] {
+        let f = app
+            .store
+            .finalise_report(
+                &actor,
+                NewReportFinal {
+                    template_code: t.code.clone(),
+                    template_version: t.version,
+                    org: DivisionCode::parse(org).unwrap(),
+                    period: "2023".into(),
+                    content_hash: "0".repeat(64),
+                    frozen: "{}".into(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(f.id);
+    }
+    FinalisedReports {
+        touchang: ids[0],
+        shetou: ids[1],
+        township: ids[2],
+    }
+}
+
 /// The foreign records the walk must leave untouched.
 async fn snapshot(app: &TestApp) -> Vec<String> {
     let all = Scope::all();
@@ -928,6 +1019,8 @@ async fn no_route_reaches_outside_the_scope() {
     let (tongyuan_entry, tongyuan_file) = add_ledger_records(&app, TONGYUAN_VILLAGE).await;
     let (touchang_entry, touchang_file) = add_ledger_records(&app, TOUCHANG).await;
 
+    let reports = add_reports(&app).await;
+
     let before = snapshot(&app).await;
 
     let cadre = Walker {
@@ -954,6 +1047,7 @@ async fn no_route_reaches_outside_the_scope() {
         case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        report_ids: vec![reports.shetou, reports.township],
         foreign_names: [
             SHETOU_NAME,
             TONGYUAN_VILLAGE_NAME,
@@ -988,6 +1082,7 @@ async fn no_route_reaches_outside_the_scope() {
         case_ids: cases_outside(&app, "/36/3610/361002/361002202/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
+        report_ids: vec![reports.touchang, reports.shetou, reports.township],
         foreign_names: [
             TOUCHANG_NAME,
             SHETOU_NAME,
