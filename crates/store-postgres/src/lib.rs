@@ -68,6 +68,11 @@ impl PgStore {
             include_str!("../migrations/0009_indicators.sql"),
         ),
         (
+            10,
+            "reports",
+            include_str!("../migrations/0010_reports.sql"),
+        ),
+        (
             12,
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
@@ -179,6 +184,7 @@ impl PgStore {
     }
 }
 
+xiangzhi_store::impl_report_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_case_settings_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_indicator_store!(PgStore, sqlx::Postgres);

@@ -69,6 +69,11 @@ impl SqliteStore {
             include_str!("../migrations/0009_indicators.sql"),
         ),
         (
+            10,
+            "reports",
+            include_str!("../migrations/0010_reports.sql"),
+        ),
+        (
             12,
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
@@ -178,6 +183,7 @@ impl SqliteStore {
     }
 }
 
+xiangzhi_store::impl_report_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_case_settings_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_indicator_store!(SqliteStore, sqlx::Sqlite);

@@ -31,6 +31,7 @@ xiangzhi_store::case_conformance_tests!(make());
 xiangzhi_store::case_settings_conformance_tests!(make());
 xiangzhi_store::assistance_conformance_tests!(make());
 xiangzhi_store::indicator_conformance_tests!(make());
+xiangzhi_store::report_conformance_tests!(make());
 
 #[tokio::test]
 async fn personal_data_is_sealed() {

@@ -20,6 +20,7 @@ pub trait Store:
     + crate::case_settings::CaseSettingsStore
     + crate::assistance::AssistanceStore
     + crate::indicator::IndicatorStore
+    + crate::report::ReportStore
     + Send
     + Sync
 {

@@ -137,17 +137,27 @@ pub async fn template(me: CurrentUser, Path(k): Path<String>) -> AppResult<Respo
 }
 
 pub(crate) fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
+    attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "import.xlsx",
+        name,
+    )
+}
+
+/// A download: `fallback` is the ASCII file name for old clients, `name` the Chinese one.
+pub(crate) fn attachment(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    fallback: &str,
+    name: &str,
+) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"import.xlsx\"; filename*=UTF-8''{encoded}"
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -33,6 +33,7 @@ mod payroll_pages;
 mod program_pages;
 mod registry_forms;
 mod registry_pages;
+mod report_pages;
 mod routes;
 mod security;
 mod state;

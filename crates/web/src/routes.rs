@@ -12,7 +12,7 @@ use crate::{
     api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
     case_settings_pages, check_pages, data_pages, import_pages, indicator_pages, key_person_form,
     ledger_import, ledger_pages, monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
-    registry_forms, security,
+    registry_forms, report_pages, security,
 };
 
 pub struct Route {
@@ -255,6 +255,37 @@ pub fn route_table() -> Vec<Route> {
             get(ledger_import::error_report),
         ),
         route(Method::GET, "/ledger-files/{sha}", get(ledger_pages::file)),
+        route(Method::GET, "/reports", get(report_pages::reports)),
+        route(
+            Method::GET,
+            "/reports/templates/{template}",
+            get(report_pages::editor),
+        ),
+        route(
+            Method::POST,
+            "/reports/templates/{template}",
+            post(report_pages::save),
+        ),
+        route(
+            Method::POST,
+            "/reports/preview",
+            post(report_pages::preview),
+        ),
+        route(
+            Method::GET,
+            "/reports/{template}/{code}",
+            get(report_pages::report),
+        ),
+        route(
+            Method::POST,
+            "/reports/{template}/{code}/finalise",
+            post(report_pages::finalise),
+        ),
+        route(
+            Method::GET,
+            "/reports/finals/{id}",
+            get(report_pages::final_report),
+        ),
         route(Method::GET, "/todo", get(case_pages::todo)),
         route(Method::GET, "/cases", get(case_pages::cases)),
         route(

@@ -65,6 +65,7 @@ pub async fn load(store: &Arc<dyn Store>) -> Result<Vec<Login>> {
     crate::demo_registry::load(store, &township).await?;
     crate::demo_assistance::load(store, &township).await?;
     crate::demo_ledgers::load(store, &township).await?;
+    xiangzhi_report::service::install_builtins(store.as_ref(), &actor).await?;
     let existing = store.list_users(&all).await?;
     let mut logins = Vec::new();
     let hash = xiangzhi_web::password::hash(PASSWORD);

@@ -6,6 +6,7 @@ pub mod cli_case;
 pub mod cli_indicator;
 pub mod cli_ledger;
 pub mod cli_registry;
+pub mod cli_report;
 pub mod demo;
 pub mod demo_assistance;
 pub mod demo_cases;

@@ -126,6 +126,11 @@ enum Command {
         #[command(subcommand)]
         command: xiangzhi::cli_indicator::DataCommand,
     },
+    /// 工作报告：按模板生成 DOCX/PDF/HTML，定稿，比较
+    Report {
+        #[command(subcommand)]
+        command: xiangzhi::cli_report::ReportCommand,
+    },
     /// 在服务运行时生成一致的备份（SQLite：一个文件；PostgreSQL：一个 CSV 目录）
     Backup { out: PathBuf },
     /// 从 SQLite 备份恢复到 --db 所指的新文件：先校验文件完整、数据库版本和审计日志哈希链，校验不过不恢复
@@ -345,6 +350,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Task { command } => {
             xiangzhi::cli_case::run_task(command, &open_store(url()).await?, cli.json).await
+        }
+        Command::Report { command } => {
+            xiangzhi::cli_report::run(command, &open_store(url()).await?, cli.json).await
         }
         Command::Roster { command } => {
             xiangzhi::cli_assistance::roster_cmd(command, &open_store(url()).await?, cli.json).await

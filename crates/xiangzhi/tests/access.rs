@@ -148,6 +148,19 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/cases/new", Scoped, Scoped),
     e("GET", "/cases/export.xlsx", Scoped, Scoped),
     e("POST", "/cases/remind", Forbidden, NotFound),
+    e("GET", "/reports", Scoped, Scoped),
+    // Templates belong to the township that wrote them: visible below it, unknown elsewhere.
+    e("GET", "/reports/templates/{template}", Scoped, NotFound),
+    e("POST", "/reports/templates/{template}", Forbidden, NotFound),
+    e("POST", "/reports/preview", NotFound, NotFound),
+    e("GET", "/reports/{template}/{code}", NotFound, NotFound),
+    e(
+        "POST",
+        "/reports/{template}/{code}/finalise",
+        NotFound,
+        NotFound,
+    ),
+    e("GET", "/reports/finals/{id}", NotFound, NotFound),
     e("GET", "/indicators", Scoped, Scoped),
     e("GET", "/indicators/{indicator}", Scoped, Scoped),
     e("GET", "/indicators/{indicator}/records", Scoped, Scoped),
@@ -281,6 +294,9 @@ const EXPECTATIONS: &[Expect] = &[
 /// The indicator the walk probes: a ledger sum of the seed pack.
 const INDICATOR: &str = "GRAIN_AREA";
 
+/// The report template the walk probes: written by 连城乡's clerk.
+const REPORT_TEMPLATE: &str = "lianchen_brief";
+
 /// The ledger the walk probes: monthly, filled by villages, one row per village.
 const LEDGER: &str = "anti_fraud";
 const LEDGER_PERIOD: &str = "202301";
@@ -355,6 +371,8 @@ struct Walker {
     file_shas: Vec<String>,
     /// Cases, key persons and supervised tasks outside the scope.
     case_ids: Vec<i64>,
+    /// Finalised reports outside the scope.
+    report_ids: Vec<i64>,
     key_person_ids: Vec<i64>,
     task_ids: Vec<i64>,
     project_ids: Vec<i64>,
@@ -441,6 +459,8 @@ async fn case_file_outside(app: &TestApp, path: &str) -> String {
 async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
     use xiangzhi_store::case::TaskQuery;
     let out: Vec<i64> = app
+    } else if path.starts_with("/reports/") {
+        &walker.report_ids
         .store
         .tasks(
             &Scope::all(),
@@ -536,6 +556,7 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         ("{token}", &tokens),
         ("{kind}", &kinds),
         ("{ledger}", &vec![LEDGER.to_string()]),
+        ("{template}", &vec![REPORT_TEMPLATE.to_string()]),
         ("{sha}", &walker.file_shas),
         ("{program}", &vec!["min_living".to_string()]),
     ] {
@@ -880,6 +901,17 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         ]
     } else if url.ends_with("/visits") {
         vec![("note", "越界走访")]
+    } else if url == "/reports/preview" {
+        vec![
+            ("template", REPORT_TEMPLATE),
+            ("body", "标题：越界预览"),
+            ("org", foreign_org),
+            ("period", "2023"),
+        ]
+    } else if url.starts_with("/reports/templates/") {
+        vec![("name", "越界模板"), ("body", "标题：越界修改")]
+    } else if url.ends_with("/finalise") {
+        vec![("period", "2023")]
     } else if url.ends_with("/progress") {
         vec![("progress", "100"), ("note", "越界报送")]
     } else if url.ends_with("/active") {
@@ -1212,6 +1244,65 @@ async fn add_ledger_records(app: &TestApp, village: &str) -> (i64, String) {
     (id, sha)
 }
 
+struct FinalisedReports {
+    touchang: i64,
+    shetou: i64,
+    township: i64,
+}
+
+/// 连城乡's own template and three finalised reports: of 头昌村, of 舍头村 and of the township.
+async fn add_reports(app: &TestApp) -> FinalisedReports {
+    use xiangzhi_store::report::NewReportFinal;
+    let clerk = app
+        .store
+        .credentials("clerk")
+        .await
+        .unwrap()
+        .expect("demo clerk")
+        .user;
+    let actor = Actor {
+        user_id: Some(clerk.id),
+        username: clerk.username.clone(),
+        role: Some(clerk.role),
+        ip: None,
+        scope: clerk.scope(),
+    };
+    let (t, _) = app
+        .store
+        .save_report_template(
+            &actor,
+            REPORT_TEMPLATE,
+            "乡村振兴简报",
+            "标题：{单位名称}{年}年简报",
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for org in [TOUCHANG, SHETOU, "361002201"] {
+        let f = app
+            .store
+            .finalise_report(
+                &actor,
+                NewReportFinal {
+                    template_code: t.code.clone(),
+                    template_version: t.version,
+                    org: DivisionCode::parse(org).unwrap(),
+                    period: "2023".into(),
+                    content_hash: "0".repeat(64),
+                    frozen: "{}".into(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(f.id);
+    }
+    FinalisedReports {
+        touchang: ids[0],
+        shetou: ids[1],
+        township: ids[2],
+    }
+}
+
 /// The foreign records the walk must leave untouched.
 async fn snapshot(app: &TestApp) -> Vec<String> {
     let all = Scope::all();
@@ -1278,6 +1369,8 @@ async fn no_route_reaches_outside_the_scope() {
     let (tongyuan_entry, tongyuan_file) = add_ledger_records(&app, TONGYUAN_VILLAGE).await;
     let (touchang_entry, touchang_file) = add_ledger_records(&app, TOUCHANG).await;
 
+    let reports = add_reports(&app).await;
+
     let before = snapshot(&app).await;
 
     let cadre = Walker {
@@ -1304,6 +1397,7 @@ async fn no_route_reaches_outside_the_scope() {
             shetou_file.clone(),
             tongyuan_file.clone(),
             case_file_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        report_ids: vec![reports.shetou, reports.township],
         ],
         case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         project_ids: projects_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
@@ -1338,6 +1432,7 @@ async fn no_route_reaches_outside_the_scope() {
             .to_vec(),
         user_ids: vec![cadre_id, grid_id, shetou_cadre, clerk],
         person_ids: vec![shetou_rec.0, touchang_rec.0],
+        report_ids: vec![reports.touchang, reports.shetou, reports.township],
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         entry_ids: vec![shetou_entry, touchang_entry],
