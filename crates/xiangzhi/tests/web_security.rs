@@ -420,6 +420,7 @@ async fn path_traversal_is_impossible() {
 async fn secure_cookie_option_marks_every_cookie_secure() {
     let app = spawn_app_with(xiangzhi_web::WebConfig {
         secure_cookies: true,
+        ..Default::default()
     })
     .await;
     let c = client();
