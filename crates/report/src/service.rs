@@ -160,7 +160,7 @@ pub async fn render_report(
 ) -> Result<Report, ReportError> {
     let template = template(store.as_ref(), scope, code, version).await?;
     let parsed = parse(&template.body)?;
-    let source = StoreSource::new(store, scope.clone());
+    let source = StoreSource::new(store.as_ref(), scope.clone()).await?;
     let rendered = render_with(&parsed, &source, org, period).await?;
     Ok(Report {
         template,
@@ -179,13 +179,13 @@ pub async fn preview(
     period: &Period,
 ) -> Result<Rendered, ReportError> {
     let parsed = parse(body)?;
-    let source = StoreSource::new(store, scope.clone());
+    let source = StoreSource::new(store.as_ref(), scope.clone()).await?;
     render_with(&parsed, &source, org, period).await
 }
 
 async fn render_with(
     t: &Template,
-    source: &StoreSource,
+    source: &StoreSource<'_>,
     org: &DivisionCode,
     period: &Period,
 ) -> Result<Rendered, ReportError> {

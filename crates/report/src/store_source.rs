@@ -1,23 +1,31 @@
-//! Figures from the database, read within the caller's scope: org names and public-notice
-//! names from the store, indicator figures from the indicator engine.
-
-use std::sync::Arc;
+//! Figures from the database, read within the caller's scope: indicator figures and targets
+//! from the indicator engine, org names and public-notice names from the store.
 
 use async_trait::async_trait;
 use xiangzhi_domain::org::DivisionCode;
 use xiangzhi_domain::period::Period;
+use xiangzhi_engine::{Engine, EngineError};
 use xiangzhi_store::{Scope, Store, StoreError};
 
 use crate::source::{Figure, FigureSource, NoticeName, SourceError};
 
-pub struct StoreSource {
-    store: Arc<dyn Store>,
+pub struct StoreSource<'a> {
+    store: &'a dyn Store,
     scope: Scope,
+    engine: Engine<'a>,
 }
 
-impl StoreSource {
-    pub fn new(store: Arc<dyn Store>, scope: Scope) -> StoreSource {
-        StoreSource { store, scope }
+impl<'a> StoreSource<'a> {
+    /// Compiles the indicators once for this rendering.
+    pub async fn new(store: &'a dyn Store, scope: Scope) -> Result<StoreSource<'a>, SourceError> {
+        let engine = Engine::load(store, &scope)
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
+        Ok(StoreSource {
+            store,
+            scope,
+            engine,
+        })
     }
 
     /// The unit, if it lies in the scope (`NotFound` otherwise, as everywhere).
@@ -25,8 +33,6 @@ impl StoreSource {
         self.store.org_unit(&self.scope, org).await.map(|_| ())
     }
 
-    /// The scope of one unit, if it lies in the caller's: figures of another village are read
-    /// with that village's scope only when the caller may see it.
     async fn scope_of(&self, org: &str) -> Result<Option<Scope>, SourceError> {
         let Ok(code) = DivisionCode::parse(org) else {
             return Ok(None);
@@ -34,39 +40,88 @@ impl StoreSource {
         match self.store.org_unit(&self.scope, &code).await {
             Ok(u) => Ok(Some(Scope::new(u.path))),
             Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(SourceError(e.to_string())),
+            Err(e) => Err(source_err(e)),
         }
     }
 }
 
-fn source_err(e: StoreError) -> SourceError {
+fn source_err(e: impl std::fmt::Display) -> SourceError {
     SourceError(e.to_string())
 }
 
+/// The engine's figure in its display unit.
+fn figure_of(f: &xiangzhi_engine::Figure) -> Figure {
+    Figure {
+        value: f.shown(),
+        unit: f.unit.clone(),
+        precision: f.precision.min(6) as u8,
+        provenance: f.value.map(|_| f.provenance.clone()),
+        missing: f.missing.clone(),
+    }
+}
+
 #[async_trait]
-impl FigureSource for StoreSource {
-    async fn indicator_name(&self, _code: &str) -> Result<Option<String>, SourceError> {
-        // Indicators come with the engine (branch `indicators`); until it is merged no
-        // indicator is known and every figure is listed as a gap.
-        Ok(None)
+impl FigureSource for StoreSource<'_> {
+    async fn indicator_name(&self, code: &str) -> Result<Option<String>, SourceError> {
+        Ok(self.engine.indicator(code).ok().map(|d| d.name.clone()))
     }
 
     async fn figure(
         &self,
-        _indicator: &str,
-        _org: &str,
-        _period: &Period,
+        indicator: &str,
+        org: &str,
+        period: &Period,
     ) -> Result<Option<Figure>, SourceError> {
-        Ok(None)
+        if self.scope_of(org).await?.is_none() {
+            return Ok(None);
+        }
+        match self.engine.figure(indicator, org, period).await {
+            Ok(f) => Ok(Some(figure_of(&f))),
+            Err(EngineError::UnknownIndicator(_)) => Ok(None),
+            Err(e @ EngineError::Expression { .. }) => Ok(Some(Figure {
+                value: None,
+                unit: String::new(),
+                precision: 0,
+                provenance: None,
+                missing: Some(e.to_string()),
+            })),
+            Err(e) => Err(source_err(e)),
+        }
     }
 
     async fn target(
         &self,
-        _indicator: &str,
-        _org: &str,
-        _period: &Period,
+        indicator: &str,
+        org: &str,
+        period: &Period,
     ) -> Result<Option<Figure>, SourceError> {
-        Ok(None)
+        if self.scope_of(org).await?.is_none() {
+            return Ok(None);
+        }
+        match self.engine.target(indicator, org, period).await {
+            Ok(Some(t)) => Ok(Some(Figure {
+                value: Some(t.value * t.actual.scale),
+                unit: t.actual.unit.clone(),
+                precision: t.actual.precision.min(6) as u8,
+                provenance: Some(format!(
+                    "/indicators/{}?org={}&period={}",
+                    t.code, t.org_code, t.period
+                )),
+                missing: None,
+            })),
+            Ok(None) => {
+                let def = self.engine.indicator(indicator).map_err(source_err)?;
+                Ok(Some(Figure {
+                    value: None,
+                    unit: def.unit.clone(),
+                    precision: 0,
+                    provenance: None,
+                    missing: Some(format!("{}未设定目标", period.label())),
+                }))
+            }
+            Err(EngineError::UnknownIndicator(_)) => Ok(None),
+            Err(e) => Err(source_err(e)),
+        }
     }
 
     async fn org_name(&self, org: &str) -> Result<Option<String>, SourceError> {

@@ -1,7 +1,7 @@
 //! Templates rendered against figures held in memory: the wiring of the template language,
 //! missing markers, gaps, year-on-year phrases, conditions, tables, charts, notices and
 //! freezing. The same built-in template against the demo database (figures from the
-//! indicator engine) is checked in `crates/xiangzhi/tests/report.rs`.
+//! indicator engine) is checked in `crates/xiangzhi/tests/report_demo.rs`.
 
 use std::collections::BTreeSet;
 
@@ -11,41 +11,13 @@ use xiangzhi_report::{
     Frozen, MemorySource, NoticeName, builtin, changes, parse, plain_text, render,
 };
 
+mod seed;
+
+use seed::{absent_from, numbers};
+
 const TOWNSHIP: &str = "361002201";
 const TOUCHANG: &str = "361002201211";
 const SHETOU: &str = "361002201208";
-
-/// Every number written with digits: `3.76`, `2000`, `10` of `10＋X`.
-fn numbers(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let digit = c.is_ascii_digit();
-        let point =
-            c == '.' && !cur.is_empty() && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-        if digit || point {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn seed_summary() -> String {
-    let seed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/seed/000_dfb12432eec8a521.txt"
-    ))
-    .expect("the seed document under ../shared");
-    let start = seed.find("一、2023年工作总结").expect("summary heading");
-    let end = seed.find("二、2024年工作计划").expect("plan heading");
-    seed[start..end].to_owned()
-}
 
 /// The seed's 2023 figures as the indicator engine gives them (display unit and precision of
 /// the seed pack), with 2022 values a little lower so that every year-on-year phrase says 增长.
@@ -248,14 +220,7 @@ async fn annual_template_prints_every_number_of_the_seed_summary() {
         .unwrap();
     assert!(r.gaps.is_empty(), "gaps: {:?}", r.gaps);
     let text = plain_text(&r.document);
-    let rendered: BTreeSet<String> = numbers(&text).into_iter().collect();
-    let summary = seed_summary();
-    let wanted = numbers(&summary);
-    assert!(
-        wanted.len() > 50,
-        "the summary has many numbers: {wanted:?}"
-    );
-    let absent: Vec<&String> = wanted.iter().filter(|n| !rendered.contains(*n)).collect();
+    let absent = absent_from(&text);
     assert!(
         absent.is_empty(),
         "numbers of the seed not in the report: {absent:?}"
