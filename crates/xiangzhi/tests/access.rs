@@ -148,19 +148,6 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/cases/new", Scoped, Scoped),
     e("GET", "/cases/export.xlsx", Scoped, Scoped),
     e("POST", "/cases/remind", Forbidden, NotFound),
-    e("GET", "/reports", Scoped, Scoped),
-    // Templates belong to the township that wrote them: visible below it, unknown elsewhere.
-    e("GET", "/reports/templates/{template}", Scoped, NotFound),
-    e("POST", "/reports/templates/{template}", Forbidden, NotFound),
-    e("POST", "/reports/preview", NotFound, NotFound),
-    e("GET", "/reports/{template}/{code}", NotFound, NotFound),
-    e(
-        "POST",
-        "/reports/{template}/{code}/finalise",
-        NotFound,
-        NotFound,
-    ),
-    e("GET", "/reports/finals/{id}", NotFound, NotFound),
     e("GET", "/indicators", Scoped, Scoped),
     e("GET", "/indicators/{indicator}", Scoped, Scoped),
     e("GET", "/indicators/{indicator}/records", Scoped, Scoped),
@@ -195,6 +182,19 @@ const EXPECTATIONS: &[Expect] = &[
     e("GET", "/tasks", Scoped, Scoped),
     e("POST", "/tasks", Forbidden, NotFound),
     e("POST", "/tasks/{id}/progress", NotFound, NotFound),
+    e("GET", "/reports", Scoped, Scoped),
+    // Templates belong to the township that wrote them: visible below it, unknown elsewhere.
+    e("GET", "/reports/templates/{template}", Scoped, NotFound),
+    e("POST", "/reports/templates/{template}", Forbidden, NotFound),
+    e("POST", "/reports/preview", NotFound, NotFound),
+    e("GET", "/reports/{template}/{code}", NotFound, NotFound),
+    e(
+        "POST",
+        "/reports/{template}/{code}/finalise",
+        NotFound,
+        NotFound,
+    ),
+    e("GET", "/reports/finals/{id}", NotFound, NotFound),
     e("GET", "/assistance", Scoped, Scoped),
     e("GET", "/assistance/apply", Scoped, Scoped),
     e("POST", "/assistance/enrollments", NotFound, NotFound),
@@ -371,10 +371,10 @@ struct Walker {
     file_shas: Vec<String>,
     /// Cases, key persons and supervised tasks outside the scope.
     case_ids: Vec<i64>,
-    /// Finalised reports outside the scope.
-    report_ids: Vec<i64>,
     key_person_ids: Vec<i64>,
     task_ids: Vec<i64>,
+    /// Finalised reports outside the scope.
+    report_ids: Vec<i64>,
     project_ids: Vec<i64>,
     /// Assistance enrollments and payrolls outside the scope.
     enrollment_ids: Vec<i64>,
@@ -459,8 +459,6 @@ async fn case_file_outside(app: &TestApp, path: &str) -> String {
 async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
     use xiangzhi_store::case::TaskQuery;
     let out: Vec<i64> = app
-    } else if path.starts_with("/reports/") {
-        &walker.report_ids
         .store
         .tasks(
             &Scope::all(),
@@ -476,7 +474,6 @@ async fn tasks_outside(app: &TestApp, path: &str) -> Vec<i64> {
         .map(|t| t.id)
         .take(3)
         .collect();
-        ("{indicator}", &vec![INDICATOR.to_string()]),
     assert!(!out.is_empty(), "the demo has open tasks outside {path}");
     out
 }
@@ -538,6 +535,8 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         &walker.key_person_ids
     } else if path.starts_with("/tasks/") {
         &walker.task_ids
+    } else if path.starts_with("/reports/") {
+        &walker.report_ids
     } else if path.starts_with("/assistance/enrollments/") {
         &walker.enrollment_ids
     } else if path.starts_with("/assistance/payrolls/") {
@@ -557,6 +556,7 @@ fn probes(walker: &Walker, method: &Method, path: &str) -> Vec<String> {
         ("{kind}", &kinds),
         ("{ledger}", &vec![LEDGER.to_string()]),
         ("{template}", &vec![REPORT_TEMPLATE.to_string()]),
+        ("{indicator}", &vec![INDICATOR.to_string()]),
         ("{sha}", &walker.file_shas),
         ("{program}", &vec!["min_living".to_string()]),
     ] {
@@ -673,7 +673,6 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
     }
     let csrf = walker.user.csrf.as_str();
     let foreign_org = walker.codes[0].as_str();
-    let foreign_person = format!("id:{}", walker.person_ids[0]);
     if url == "/registry/import" {
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.to_string())
@@ -1397,12 +1396,12 @@ async fn no_route_reaches_outside_the_scope() {
             shetou_file.clone(),
             tongyuan_file.clone(),
             case_file_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
-        report_ids: vec![reports.shetou, reports.township],
         ],
         case_ids: cases_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         project_ids: projects_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
+        report_ids: vec![reports.shetou, reports.township],
         enrollment_ids: enrollments_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         payroll_ids: payrolls_outside(&app, "/36/3610/361002/361002201/361002201211/").await,
         foreign_names: [
@@ -1432,7 +1431,6 @@ async fn no_route_reaches_outside_the_scope() {
             .to_vec(),
         user_ids: vec![cadre_id, grid_id, shetou_cadre, clerk],
         person_ids: vec![shetou_rec.0, touchang_rec.0],
-        report_ids: vec![reports.touchang, reports.shetou, reports.township],
         household_ids: vec![shetou_rec.1, touchang_rec.1],
         enterprise_ids: vec![shetou_rec.2, touchang_rec.2],
         entry_ids: vec![shetou_entry, touchang_entry],
@@ -1445,6 +1443,7 @@ async fn no_route_reaches_outside_the_scope() {
         project_ids: projects_outside(&app, "/36/3610/361002/361002202/").await,
         key_person_ids: key_persons_outside(&app, "/36/3610/361002/361002202/").await,
         task_ids: tasks_outside(&app, "/36/3610/361002/361002202/").await,
+        report_ids: vec![reports.touchang, reports.shetou, reports.township],
         enrollment_ids: enrollments_outside(&app, "/36/3610/361002/361002202/").await,
         payroll_ids: payrolls_outside(&app, "/36/3610/361002/361002202/").await,
         foreign_names: [
