@@ -330,6 +330,9 @@ impl<'s> Engine<'s> {
         Ok(rows)
     }
 
+    // The parts of one figure come from different steps of the computation; a struct for them
+    // would only be built here and taken apart below.
+    #[allow(clippy::too_many_arguments)]
     fn figure_of(
         &self,
         def: &IndicatorDef,

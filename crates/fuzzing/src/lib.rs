@@ -19,7 +19,10 @@ use xiangzhi_expr::{
 };
 
 /// The targets by name, as `fuzz/fuzz_targets/<name>.rs` and the corpus directories call them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name and the body run on each input.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: &[Target] = &[
     ("citizen_id", citizen_id),
     ("credit_code", credit_code),
     ("period", period),

@@ -49,13 +49,20 @@ impl Frozen {
 
 /// SHA-256 over a canonical JSON of everything but the hash itself: field order is fixed by
 /// the struct and figures keep the report's order, so the same report always hashes alike.
+/// Figures are hashed as printed (key, label, text, link), not as raw floats, whose last digit
+/// may not survive a trip through the stored JSON.
 pub fn content_hash(f: &Frozen) -> String {
+    let figures: Vec<_> = f
+        .figures
+        .iter()
+        .map(|x| serde_json::json!([x.key, x.label, x.text, x.provenance]))
+        .collect();
     let canonical = serde_json::json!({
         "template": f.template_code,
         "version": f.template_version,
         "org": f.org,
         "period": f.period,
-        "figures": f.figures,
+        "figures": figures,
         "text": f.text,
     });
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))

@@ -87,6 +87,8 @@ pub async fn render(
     let mut resolved = BTreeMap::new();
     for (kind, r) in refs {
         let key = key_of(kind, &r, org, period);
+        // Not the entry API: the value is computed by an await, which must not hold the map.
+        #[allow(clippy::map_entry)]
         if !resolved.contains_key(&key) {
             let v = resolve(source, kind, &r, org, &org_name, period, key.clone()).await?;
             resolved.insert(key, v);

@@ -93,7 +93,7 @@ impl PgStore {
             columns.push_str(", id");
         }
         let sql = format!("COPY {} ({columns}) FROM STDIN", table.table);
-        let mut copy = (&mut **tx).copy_in_raw(&sql).await.map_err(Self::map_err)?;
+        let mut copy = tx.copy_in_raw(&sql).await.map_err(Self::map_err)?;
         let mut buf = String::with_capacity(SEND_BYTES + 4096);
         let mut failed = None;
         for (i, row) in values.chunks(width).enumerate() {

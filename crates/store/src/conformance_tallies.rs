@@ -26,7 +26,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 fn id(n: u32) -> CitizenId {
     let birth = d(1950, 1, 1) + chrono::Duration::days(i64::from(n / 200));
-    citizen_id::generate("361002", birth, (n % 200) as u16, n % 2 == 0)
+    citizen_id::generate("361002", birth, (n % 200) as u16, n.is_multiple_of(2))
 }
 
 /// The counts recomputed from the records, the way the list page computed them before.
@@ -116,7 +116,7 @@ fn row(line: usize, n: u32, org: &str) -> PersonImportRow {
         citizen_id: id(n),
         phone: None,
         household_no: Some(format!("T{}", n / 3)),
-        relation: Some(if n % 3 == 0 {
+        relation: Some(if n.is_multiple_of(3) {
             Relation::Head
         } else {
             Relation::Child

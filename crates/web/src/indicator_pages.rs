@@ -327,6 +327,7 @@ pub(crate) async fn dashboard_data(
     let mut targets = Vec::new();
     let rank_level = ranking_level(unit.level);
     let mut columns = Vec::new();
+    #[allow(clippy::type_complexity)] // (unit, [(code, name, count)]), built and read here only
     let mut per_unit: Vec<(String, Vec<(String, String, usize)>)> = Vec::new();
     for def in engine.indicators() {
         if def.category == xiangzhi_engine::quality::RULE_CATEGORY

@@ -18,6 +18,7 @@ use xiangzhi_domain::assistance_monitoring::{
 };
 use xiangzhi_domain::money::Money;
 use xiangzhi_domain::org::{DivisionCode, OrgLevel};
+use xiangzhi_domain::role::Permission;
 use xiangzhi_store::StoreError;
 use xiangzhi_store::assistance::{Enrollment, Monitored};
 
@@ -275,6 +276,8 @@ pub async fn clear_risk(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     monitoring_enrollment(&state, &me, id).await?;
+    // The store does not check the role here: read-only roles must not clear a risk.
+    me.require(Permission::Write)?;
     let line = state
         .store
         .program(MONITORING)

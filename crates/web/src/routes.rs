@@ -11,8 +11,8 @@ use crate::state::AppState;
 use crate::{
     api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
     case_settings_pages, check_pages, data_pages, import_pages, indicator_pages, key_person_form,
-    ledger_import, ledger_pages, monitoring_pages, open311, pages, payroll_pages, program_pages, project_forms, registry_pages,
-    registry_forms, report_pages, security,
+    ledger_import, ledger_pages, monitoring_pages, open311, pages, payroll_pages, program_pages,
+    project_forms, registry_forms, registry_pages, report_pages, security,
 };
 
 pub struct Route {

@@ -328,7 +328,7 @@ fn write_assistance(dir: &Path, rows: &[PersonImportRow], seed: u64) -> Result<S
         "payouts.csv",
         &["项目", "期间", "身份证号", "所属网格", "金额（元）"],
     )?;
-    let mut rng = Rng::new(seed ^ 0xA551_57);
+    let mut rng = Rng::new(seed ^ 0x00A5_5157);
     let today = NaiveDate::from_ymd_opt(2023, 12, 31).expect("valid");
     let mut out = Streams {
         enrollments: 0,
@@ -396,7 +396,7 @@ fn write_ledger_entries(dir: &Path, villages: &[Village], count: usize, seed: u6
         "ledger_entries.csv",
         &["台账", "单位代码", "日期", "数量", "金额（元）"],
     )?;
-    let mut rng = Rng::new(seed ^ 0x1ED6_E5);
+    let mut rng = Rng::new(seed ^ 0x001E_D6E5);
     let jan1 = NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid");
     let mut line = String::new();
     for _ in 0..count {
