@@ -748,6 +748,8 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
             .json(&serde_json::json!({"name": "越界网格"}));
     }
     let foreign_person = walker.person_ids[0].to_string();
+    // The key-person form's registry picker answers with an `id:` token.
+    let picked_person = format!("id:{}", walker.person_ids[0]);
     let form: Vec<(&str, &str)> = if url == "/assistance/enrollments" {
         vec![
             ("program", "min_living"),
@@ -874,7 +876,7 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("parent", "dispute"), ("label", "越界类别")]
     } else if url == "/key-persons" {
         vec![
-            ("person", foreign_person.as_str()),
+            ("person", picked_person.as_str()),
             ("categories", "released_prisoner"),
             ("risk", "1"),
             ("cadre", "越界专人"),
