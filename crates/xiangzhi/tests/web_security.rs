@@ -51,6 +51,8 @@ async fn every_state_changing_route_refuses_a_forged_request() {
         ("{id}", "1".to_string()),
         ("{ledger}", "anti_fraud".to_string()),
         ("{token}", "0f".repeat(16)),
+        ("{template}", "annual".to_string()),
+        ("{program}", "min_living".to_string()),
     ];
     let mut checked = 0;
     let mut failures = Vec::new();
