@@ -103,9 +103,11 @@ impl Figure {
         }
     }
 
-    /// The value in the display unit.
+    /// The value in the display unit, rounded to the display precision as [`Figure::text`]
+    /// shows it, so that a spreadsheet cell reads 3.76 and not 3.7600000000000002.
     pub fn shown(&self) -> Option<f64> {
-        self.value.map(|v| v * self.scale)
+        let unit = 10f64.powi(self.precision.min(12) as i32);
+        self.value.map(|v| (v * self.scale * unit).round() / unit)
     }
 }
 
