@@ -479,6 +479,14 @@ impl<'s> Engine<'s> {
         Ok(Change::new(current, previous))
     }
 
+    /// Period-on-period (环比): this period against the preceding one of the same type
+    /// (202302 against 202301, 2023Q1 against 2022Q4). For a year it is the year-on-year change.
+    pub async fn pop(&self, code: &str, org: &str, period: &Period) -> Result<Change, EngineError> {
+        let current = self.figure(code, org, period).await?;
+        let previous = self.figure(code, org, &period.previous()).await?;
+        Ok(Change::new(current, previous))
+    }
+
     /// The target set for exactly this unit and period, with its completion.
     pub async fn target(
         &self,

@@ -144,6 +144,8 @@ struct IndicatorPage {
     unit_code: String,
     period: String,
     change: Change,
+    /// 环比, for periods shorter than a year.
+    pop: Option<Change>,
     target: Option<Target>,
     trend_svg: String,
     ranking_svg: String,
@@ -184,6 +186,11 @@ pub async fn indicator(
     let def = engine.indicator(&code)?.clone();
     let org = unit.code.as_str();
     let change = engine.yoy(&code, org, &period).await?;
+    let pop = if period.period_type() == PeriodType::Year {
+        None
+    } else {
+        Some(engine.pop(&code, org, &period).await?)
+    };
     let target = engine.target(&code, org, &period).await?;
     let trend = trend(&engine, &code, org, &period).await?;
     let (ranking, ranking_targets) = match ranking_level(unit.level) {
@@ -226,6 +233,7 @@ pub async fn indicator(
             charts::bars(&format!("{}排名", def.name), &bars)
         },
         change,
+        pop,
         target,
         ranking,
         ranking_targets,

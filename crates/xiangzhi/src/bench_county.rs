@@ -377,6 +377,90 @@ fn write_assistance(dir: &Path, rows: &[PersonImportRow], seed: u64) -> Result<S
     Ok(out)
 }
 
+/// Yearly village ledgers of the built-in pack that the seed indicators read, written in the
+/// ledger import format (`ledger import CODE FILE`): one row per village for 2022 and 2023.
+/// A field is `(key, bound, per)`: a value below `bound`, or, with `per`, an output of at most
+/// `bound` per cent of the field `per` (grain within the ledger's yield rule).
+type YearlyField = (&'static str, u64, Option<&'static str>);
+const YEARLY_LEDGERS: &[(&str, &[YearlyField])] = &[
+    (
+        "agri",
+        &[
+            ("grain_area", 6000, None),
+            ("grain_output", 60, Some("grain_area")),
+            ("veg_area", 800, None),
+            ("veg_output", 400, Some("veg_area")),
+            ("fruit_area", 300, None),
+            ("fruit_output", 150, Some("fruit_area")),
+            ("pigs", 2000, None),
+            ("poultry", 20000, None),
+        ],
+    ),
+    (
+        "winter_crop",
+        &[
+            ("rape_area", 900, None),
+            ("potato_area", 200, None),
+            ("veg_area", 300, None),
+        ],
+    ),
+    ("collective_income", &[("income", 80, None)]),
+];
+
+/// The file name of a yearly ledger's import file.
+pub fn yearly_ledger_file(code: &str) -> String {
+    format!("ledger_{code}.csv")
+}
+
+fn write_yearly_ledgers(dir: &Path, villages: &[Village], seed: u64) -> Result<Vec<String>> {
+    use xiangzhi_intake::ledger::{COL_ORG, COL_PERIOD, COL_SUBJECT};
+    let mut files = Vec::new();
+    let mut rng = Rng::new(seed ^ 0x0059_EA21);
+    for (code, fields) in YEARLY_LEDGERS {
+        let def = crate::ledger_pack::definition(code)
+            .expect("a built-in ledger")
+            .context("built-in ledger")?;
+        let mut headers = vec![
+            COL_ORG.to_string(),
+            COL_PERIOD.to_string(),
+            COL_SUBJECT.to_string(),
+        ];
+        for (key, _, _) in *fields {
+            let f = def
+                .fields
+                .iter()
+                .find(|f| f.key == *key)
+                .with_context(|| format!("{code}.{key}"))?;
+            headers.push(f.header());
+        }
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let name = yearly_ledger_file(code);
+        let mut w = csv_file(dir, &name, &refs)?;
+        for v in villages {
+            for year in ["2022", "2023"] {
+                let mut row = vec![
+                    v.code.as_str().to_string(),
+                    year.to_string(),
+                    format!("village:{}", v.code),
+                ];
+                let mut values: Vec<(&str, u64)> = Vec::new();
+                for (key, bound, per) in *fields {
+                    let value = match per.and_then(|p| values.iter().find(|(k, _)| *k == p)) {
+                        Some((_, base)) => base * (1 + rng.below(*bound)) / 100,
+                        None => 1 + rng.below(*bound),
+                    };
+                    values.push((key, value));
+                    row.push(value.to_string());
+                }
+                w.write_record(&row)?;
+            }
+        }
+        w.flush()?;
+        files.push(name);
+    }
+    Ok(files)
+}
+
 /// Monthly ledgers of the built-in pack the entries are spread over, with a quantity range.
 const LEDGERS: &[(&str, u64)] = &[
     ("agri", 500),
@@ -538,6 +622,7 @@ pub fn generate(
     write_ledger_entries(out, &villages, ledger_entries, seed)?;
     let cases = (households / 4).max(1) as usize;
     write_cases(out, &villages, cases, seed)?;
+    let ledger_files = write_yearly_ledgers(out, &villages, seed)?;
     let summary = CountySummary {
         county: county.as_str().to_string(),
         townships,
@@ -562,6 +647,7 @@ pub fn generate(
         ]
         .iter()
         .map(|s| s.to_string())
+        .chain(ledger_files)
         .collect(),
     };
     let mut f = std::fs::File::create(out.join("summary.json"))?;

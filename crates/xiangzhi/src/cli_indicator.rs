@@ -5,12 +5,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
-use xiangzhi_domain::org::DivisionCode;
-use xiangzhi_domain::period::Period;
+use xiangzhi_domain::org::{DivisionCode, OrgLevel};
+use xiangzhi_domain::period::{Period, PeriodType};
 use xiangzhi_engine::{Engine, pack};
 use xiangzhi_exchange::aggregate::{self, DataValueRecord};
 use xiangzhi_store::Store;
@@ -31,6 +32,25 @@ pub enum IndicatorCommand {
         /// 期间：2023、2023Q1、202301、2023W05、2023S1
         #[arg(long)]
         period: String,
+        #[command(flatten)]
+        who: AsUser,
+    },
+    /// 计算全部指标：该单位及其下每一级（乡镇、村）每个单位的值，可写成 CSV；
+    /// --passes 2 时在同一进程中再算一遍（冷、热两次计时，供基准测试）
+    Table {
+        /// 单位代码，如 361002（临川区）
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        period: String,
+        /// 输出 CSV：指标代码,单位代码,单位名称,值（存储单位）
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        passes: u32,
+        /// 只算这些指标（逗号分隔的代码），默认全部
+        #[arg(long, value_delimiter = ',')]
+        codes: Vec<String>,
         #[command(flatten)]
         who: AsUser,
     },
@@ -100,6 +120,11 @@ struct ValueOut {
     figure: xiangzhi_engine::Figure,
     previous_year: xiangzhi_engine::Figure,
     yoy_rate: Option<f64>,
+    /// The preceding period and the 环比 change, for periods shorter than a year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_period: Option<xiangzhi_engine::Figure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pop_rate: Option<f64>,
     target: Option<xiangzhi_engine::Target>,
     expression: String,
 }
@@ -135,10 +160,17 @@ pub async fn run_indicator(
             let period = Period::parse(&period).map_err(|e| anyhow!("期间“{period}”无效：{e}"))?;
             let engine = Engine::load(store.as_ref(), &actor.scope).await?;
             let change = engine.yoy(&code, &org, &period).await?;
+            let pop = if period.period_type() == PeriodType::Year {
+                None
+            } else {
+                Some(engine.pop(&code, &org, &period).await?)
+            };
             let target = engine.target(&code, &org, &period).await?;
             let out = ValueOut {
                 expression: engine.indicator(&code)?.expression.clone(),
                 yoy_rate: change.rate,
+                previous_period: pop.as_ref().map(|p| p.previous.clone()),
+                pop_rate: pop.as_ref().and_then(|p| p.rate),
                 figure: change.current.clone(),
                 previous_year: change.previous.clone(),
                 target,
@@ -151,6 +183,9 @@ pub async fn run_indicator(
                     out.previous_year.with_unit(),
                     change.rate_text()
                 );
+                if let Some(p) = &pop {
+                    println!("上期：{}（环比 {}）", p.previous.with_unit(), p.rate_text());
+                }
                 if let Some(t) = &out.target {
                     println!(
                         "目标：{} {}{}，完成 {}",
@@ -161,6 +196,88 @@ pub async fn run_indicator(
                     );
                 }
                 println!("出处：{}", f.provenance);
+            });
+            Ok(())
+        }
+        IndicatorCommand::Table {
+            org,
+            period,
+            out,
+            passes,
+            codes,
+            who,
+        } => {
+            let actor = actor(store, &who).await?;
+            let period = Period::parse(&period).map_err(|e| anyhow!("期间“{period}”无效：{e}"))?;
+            let code =
+                DivisionCode::parse(&org).map_err(|e| anyhow!("单位代码“{org}”无效：{e}"))?;
+            let unit = store.org_unit(&actor.scope, &code).await?;
+            let store_codes: Vec<String> = store
+                .indicators()
+                .await?
+                .into_iter()
+                .map(|i| i.code)
+                .collect();
+            let levels: Vec<OrgLevel> = OrgLevel::ALL
+                .into_iter()
+                .filter(|l| {
+                    l.code_len() > unit.level.code_len()
+                        && l.code_len() <= OrgLevel::Village.code_len()
+                })
+                .collect();
+            if let Some(unknown) = codes.iter().find(|c| !store_codes.iter().any(|s| s == *c)) {
+                bail!("没有指标“{unknown}”（xiangzhi indicator list 列出全部指标）");
+            }
+            let mut seconds = Vec::new();
+            let mut figures = Vec::new();
+            for _ in 0..passes.max(1) {
+                let started = Instant::now();
+                figures.clear();
+                let engine = Engine::load(store.as_ref(), &actor.scope).await?;
+                for def in engine.indicators() {
+                    if !codes.is_empty() && !codes.contains(&def.code) {
+                        continue;
+                    }
+                    figures.push(engine.figure(&def.code, &org, &period).await?);
+                    for level in &levels {
+                        figures.extend(engine.ranking(&def.code, &org, &period, *level).await?);
+                    }
+                }
+                seconds.push(started.elapsed().as_secs_f64());
+            }
+            if let Some(path) = &out {
+                let mut w = csv::Writer::from_path(path)
+                    .with_context(|| format!("无法写入 {}", path.display()))?;
+                w.write_record(["指标代码", "单位代码", "单位名称", "值"])?;
+                for f in &figures {
+                    let v = f.value.map(|v| v.to_string()).unwrap_or_default();
+                    w.write_record([&f.code, &f.org_code, &f.org_name, &v])?;
+                }
+                w.flush()?;
+            }
+            let units = figures
+                .iter()
+                .map(|f| f.org_code.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            let summary = serde_json::json!({
+                "org": org,
+                "period": period.to_string(),
+                "figures": figures.len(),
+                "units": units,
+                "seconds": seconds,
+            });
+            print(json, &summary, || {
+                println!(
+                    "{} 个数字（{} 个单位），用时 {}",
+                    figures.len(),
+                    units,
+                    seconds
+                        .iter()
+                        .map(|s| format!("{s:.3} 秒"))
+                        .collect::<Vec<_>>()
+                        .join("，")
+                );
             });
             Ok(())
         }

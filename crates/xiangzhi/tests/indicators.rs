@@ -383,3 +383,99 @@ async fn data_values_round_trip_through_dhis2_and_adx() {
         "1200000000"
     );
 }
+
+/// Cash payouts around the leap day of 2024: a day compares with the same day a year earlier
+/// (29 February with 28 February), February with February, and period-on-period (环比) with
+/// the preceding period of the same type.
+#[tokio::test]
+async fn year_on_year_and_period_on_period_across_a_leap_day() {
+    use chrono::NaiveDate;
+    use xiangzhi_domain::money::Money;
+    use xiangzhi_store::Actor;
+    use xiangzhi_store::assistance::{NewPayout, PayoutKind};
+    use xiangzhi_store::registry::HouseholdQuery;
+
+    let (store, scope) = demo().await;
+    let p = |s: &str| Period::parse(s).unwrap();
+    let code = "TEMP_RELIEF_AMOUNT";
+    let fen = |f: &xiangzhi_engine::Figure| f.value.unwrap_or(0.0);
+    let periods = [
+        "20230228", "20240228", "20240229", "20240301", "202302", "202402", "202403",
+    ];
+    let engine = Engine::load(store.as_ref(), &scope).await.unwrap();
+    let mut before = BTreeMap::new();
+    for period in periods {
+        let f = engine.figure(code, TOUCHANG, &p(period)).await.unwrap();
+        before.insert(period, fen(&f));
+    }
+
+    let touchang = DivisionCode::parse(TOUCHANG).unwrap();
+    let household = store
+        .household_search(
+            &scope,
+            &HouseholdQuery {
+                org_code: Some(touchang),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let detail = store.household_detail(&scope, household.id).await.unwrap();
+    let pay = |on: (i32, u32, u32), yuan: i64| NewPayout {
+        kind: PayoutKind::Cash,
+        program: "temporary_relief".into(),
+        enrollment_id: None,
+        household_id: Some(household.id),
+        person_id: Some(detail.members[0].id),
+        paid_on: NaiveDate::from_ymd_opt(on.0, on.1, on.2).unwrap(),
+        amount: Money::from_yuan(yuan),
+        item: None,
+        quantity: None,
+        note: "闰日测试".into(),
+    };
+    let system = Actor::system("test");
+    for (on, yuan) in [
+        ((2023, 2, 28), 300),
+        ((2024, 2, 28), 200),
+        ((2024, 2, 29), 500),
+        ((2024, 3, 1), 100),
+    ] {
+        store.record_payout(&system, pay(on, yuan)).await.unwrap();
+    }
+
+    let engine = Engine::load(store.as_ref(), &scope).await.unwrap();
+    let added = |f: &xiangzhi_engine::Figure| (fen(f) - before[f.period.as_str()]) / 100.0;
+
+    let leap = engine.yoy(code, TOUCHANG, &p("20240229")).await.unwrap();
+    assert_eq!(leap.previous.period, "20230228");
+    assert_eq!(
+        (added(&leap.current), added(&leap.previous)),
+        (500.0, 300.0)
+    );
+
+    let feb = engine.yoy(code, TOUCHANG, &p("202402")).await.unwrap();
+    assert_eq!(feb.previous.period, "202302");
+    assert_eq!((added(&feb.current), added(&feb.previous)), (700.0, 300.0));
+
+    let after_leap = engine.pop(code, TOUCHANG, &p("20240301")).await.unwrap();
+    assert_eq!(after_leap.previous.period, "20240229");
+    assert_eq!(
+        (added(&after_leap.current), added(&after_leap.previous)),
+        (100.0, 500.0)
+    );
+    let march = engine.pop(code, TOUCHANG, &p("202403")).await.unwrap();
+    assert_eq!(march.previous.period, "202402");
+    assert_eq!(
+        (added(&march.current), added(&march.previous)),
+        (100.0, 700.0)
+    );
+    // With nothing else paid on those days the rates are exact.
+    if before["20240229"] == 0.0 && before["20230228"] == 0.0 {
+        assert!((leap.rate.unwrap() - 200.0 / 300.0 * 100.0).abs() < 1e-9);
+    }
+    if before["20240301"] == 0.0 && before["20240229"] == 0.0 {
+        assert!((after_leap.rate.unwrap() + 80.0).abs() < 1e-9);
+    }
+}
