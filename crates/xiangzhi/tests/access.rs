@@ -1477,8 +1477,8 @@ async fn add_ledger_records(app: &TestApp, village: &str) -> (i64, String) {
     (id, sha)
 }
 
-/// 连城乡's own template, and reports finalised from it for 头昌村, 舍头村, the township and
-/// 桐源村: `(id, org path)`.
+/// 连城乡's own template, and reports finalised from it for 头昌村, 舍头村, the township, 桐源村
+/// and 头昌村's first grid: `(id, org path)`.
 async fn add_reports(app: &TestApp) -> Vec<(i64, String)> {
     use xiangzhi_report::service;
     let clerk = app
@@ -1506,7 +1506,7 @@ async fn add_reports(app: &TestApp) -> Vec<(i64, String)> {
         .unwrap();
     let period = service::parse_period("2023").unwrap();
     let mut ids = Vec::new();
-    for org in [TOUCHANG, SHETOU, TOWNSHIP, TONGYUAN_VILLAGE] {
+    for org in [TOUCHANG, SHETOU, TOWNSHIP, TONGYUAN_VILLAGE, GRID] {
         let report = service::render_report(
             app.store.clone(),
             &Scope::all(),
@@ -1693,37 +1693,50 @@ async fn add_second_township(app: &TestApp, person: i64, household: i64) {
         .unwrap();
 }
 
-/// A project and a payroll of 头昌村 itself (the demo keeps both at the township), so that the
-/// village cadre's own walk has them too.
-async fn add_village_records(app: &TestApp) {
-    use xiangzhi_store::case::{ProjectInput, ProjectKind, ProjectStage};
+/// A project and a payroll of 头昌村 and of its first grid, and a task of the grid (the demo
+/// keeps these at the township and the villages), so that the village cadre's and the grid
+/// worker's own walks have them too.
+async fn add_unit_records(app: &TestApp) {
+    use xiangzhi_store::case::{NewTask, ProjectInput, ProjectKind, ProjectStage};
     let actor = Actor::system("test");
+    for (code, period) in [(TOUCHANG, "202402"), (GRID, "202403")] {
+        let org = DivisionCode::parse(code).unwrap();
+        app.store
+            .save_project(
+                &actor,
+                ProjectInput {
+                    id: None,
+                    name: format!("{code}产业项目"),
+                    kind: ProjectKind::Key,
+                    stage: ProjectStage::Talks,
+                    org_code: org.clone(),
+                    planned_yuan: 500_000,
+                    completed_yuan: 0,
+                    funds_won_yuan: 0,
+                    year: 2024,
+                    note: String::new(),
+                    enterprise_ids: Vec::new(),
+                    members: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+        app.store
+            .generate_payroll(&actor, "child_in_difficulty", &org, period)
+            .await
+            .unwrap();
+    }
     app.store
-        .save_project(
+        .add_task(
             &actor,
-            ProjectInput {
-                id: None,
-                name: "头昌村产业项目".into(),
-                kind: ProjectKind::Key,
-                stage: ProjectStage::Talks,
-                org_code: DivisionCode::parse(TOUCHANG).unwrap(),
-                planned_yuan: 500_000,
-                completed_yuan: 0,
-                funds_won_yuan: 0,
-                year: 2024,
-                note: String::new(),
-                enterprise_ids: Vec::new(),
-                members: Vec::new(),
+            NewTask {
+                title: "网格督办任务".into(),
+                description: String::new(),
+                org_code: DivisionCode::parse(GRID).unwrap(),
+                owner: "刘网格员".into(),
+                assigned_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+                deadline: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
             },
-        )
-        .await
-        .unwrap();
-    app.store
-        .generate_payroll(
-            &actor,
-            "child_in_difficulty",
-            &DivisionCode::parse(TOUCHANG).unwrap(),
-            "202402",
         )
         .await
         .unwrap();
@@ -1800,7 +1813,7 @@ async fn build_pool(app: &TestApp, victim: i64) -> Pool {
         in_tongyuan(&pool.households),
     )
     .await;
-    add_village_records(app).await;
+    add_unit_records(app).await;
     let cases = app
         .store
         .cases(
