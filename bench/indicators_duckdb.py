@@ -50,7 +50,7 @@ def main():
     con = duckdb.connect()
     for ledger in sorted({l for l, _ in SAME.values()}):
         con.execute(
-            f"create table {ledger} as select * from read_csv('{data}/ledger_{ledger}.csv', header = true, types = {{'单位代码': 'VARCHAR'}})"
+            f"create table {ledger} as select * from read_csv('{data}/ledgers/{ledger}.csv', header = true, types = {{'单位代码': 'VARCHAR'}})"
         )
     first = aggregate(con, county, period)
     cold = time.perf_counter() - t0

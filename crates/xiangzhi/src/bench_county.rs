@@ -407,15 +407,16 @@ const YEARLY_LEDGERS: &[(&str, &[YearlyField])] = &[
     ("collective_income", &[("income", 80, None)]),
 ];
 
-/// The file name of a yearly ledger's import file.
+/// The path of a yearly ledger's import file, under the output directory.
 pub fn yearly_ledger_file(code: &str) -> String {
-    format!("ledger_{code}.csv")
+    format!("ledgers/{code}.csv")
 }
 
 fn write_yearly_ledgers(dir: &Path, villages: &[Village], seed: u64) -> Result<Vec<String>> {
     use xiangzhi_intake::ledger::{COL_ORG, COL_PERIOD, COL_SUBJECT};
     let mut files = Vec::new();
     let mut rng = Rng::new(seed ^ 0x0059_EA21);
+    std::fs::create_dir_all(dir.join("ledgers"))?;
     for (code, fields) in YEARLY_LEDGERS {
         let def = crate::ledger_pack::definition(code)
             .expect("a built-in ledger")

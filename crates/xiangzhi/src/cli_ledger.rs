@@ -161,7 +161,7 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
             period,
             out,
         } => {
-            let l = store.ledger(&ledger).await?;
+            let l = ledger_named(store, &ledger).await?;
             let period = l
                 .definition
                 .check_period(&period)
@@ -184,7 +184,7 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
             dry_run,
             errors,
         } => {
-            let l = store.ledger(&ledger).await?;
+            let l = ledger_named(store, &ledger).await?;
             let bytes = std::fs::read(&file).with_context(|| format!("读取 {}", file.display()))?;
             let org = org.map(|o| code(&o)).transpose()?;
             let name = file
@@ -236,7 +236,7 @@ pub async fn run(cmd: LedgerCommand, store: Option<&Arc<dyn Store>>, json: bool)
             org,
             period,
         } => {
-            let l = store.ledger(&ledger).await?;
+            let l = ledger_named(store, &ledger).await?;
             let org = org.map(|o| code(&o)).transpose()?;
             let rows = all_entries(store, &ledger, org, period).await?;
             std::fs::write(&out, ledger_excel::export(&l, &rows)?)?;
@@ -462,4 +462,14 @@ async fn bench(n: u64, db: Option<PathBuf>, json: bool) -> Result<()> {
         bail!("记录数不符：{total} ≠ {n}");
     }
     Ok(())
+}
+
+/// The ledger a command names; an unknown code says so and where to find the codes.
+async fn ledger_named(store: &Arc<dyn Store>, code: &str) -> Result<xiangzhi_store::ledger::Ledger> {
+    match store.ledger(code).await {
+        Err(xiangzhi_store::StoreError::NotFound) => {
+            bail!("没有代码为“{code}”的台账（xiangzhi ledger list 列出全部台账）")
+        }
+        other => Ok(other?),
+    }
 }
