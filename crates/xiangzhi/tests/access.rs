@@ -196,6 +196,7 @@ const EXPECTATIONS: &[Expect] = &[
     ),
     e("GET", "/reports/finals/{id}", NotFound, NotFound),
     e("GET", "/assistance", Scoped, Scoped),
+    e("GET", "/assistance/roster.xlsx", Scoped, Scoped),
     e("GET", "/assistance/apply", Scoped, Scoped),
     e("POST", "/assistance/enrollments", NotFound, NotFound),
     e("GET", "/assistance/enrollments/{id}", NotFound, NotFound),
@@ -261,6 +262,9 @@ const EXPECTATIONS: &[Expect] = &[
         Forbidden,
         Forbidden,
     ),
+    e("GET", "/assistance/payouts", Scoped, Scoped),
+    e("GET", "/assistance/payouts/new", Scoped, Scoped),
+    e("POST", "/assistance/payouts", NotFound, NotFound),
     e("GET", "/assistance/checks", Scoped, Scoped),
     e("GET", "/assistance/programs", Scoped, Scoped),
     e("GET", "/assistance/programs/{program}", Scoped, Scoped),
@@ -874,7 +878,7 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("dispute_acc_days", "9"), ("dispute_close_days", "9")]
     } else if url.ends_with("/categories") {
         vec![("parent", "dispute"), ("label", "越界类别")]
-    } else if url == "/key-persons" {
+    } else if url == "/key-persons" || url == "/assistance/payouts" {
         vec![
             ("person", picked_person.as_str()),
             ("categories", "released_prisoner"),
