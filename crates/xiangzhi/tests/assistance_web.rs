@@ -1282,7 +1282,7 @@ async fn a_cash_payout_and_a_distribution_in_kind_through_the_form() {
             ("item", "棉被"),
             ("quantity", "2"),
             ("paid_on", "2023-12-18"),
-            ("note", "冬季送温暖"),
+            ("note", "<b>冬季送温暖</b>"),
             ("go", "save"),
         ],
     )
@@ -1331,6 +1331,10 @@ async fn a_cash_payout_and_a_distribution_in_kind_through_the_form() {
     assert_eq!(cash[4], TOUCHANG_NAME);
     assert_eq!(cash[5], "1315.50 元");
     let quilt = table_row(&list, "payouts", "冬季送温暖").expect("the quilt line");
+    assert!(
+        !quilt[6].contains('<') && quilt[6].contains("冬季送温暖"),
+        "the note is escaped: {quilt:?}"
+    );
     assert_eq!(
         (quilt[3].as_str(), quilt[5].as_str()),
         ("救**某", "棉被 × 2")
