@@ -1,7 +1,7 @@
 //! Pages of 民生保障: the roster by program, status and village; the application form with
 //! the applicant picked from the registry; the enrollment page with a form for its next step
 //! (村级评议 with minutes, 公示, 乡镇审核, 县级审批, 复核) and for exit; the payee's bank account;
-//! the 公示 notice as HTML and DOCX; and the assistance part of the to-do list.
+//! the 公示 notice as HTML and DOCX; the roster as XLSX; and the assistance part of the to-do list.
 //!
 //! The domain's life cycle decides what is legal and the store decides scope: a skipped step,
 //! self-approval or a record outside the scope comes back as the store's Chinese refusal.
@@ -56,10 +56,15 @@ pub struct Row {
     pub overdue: bool,
 }
 
+/// Past the deadline of its next step or review.
+fn is_overdue(e: &Enrollment, today: NaiveDate) -> bool {
+    e.deadline.is_some_and(|d| today > d)
+}
+
 pub(crate) fn row(e: Enrollment, today: NaiveDate) -> Row {
     Row {
         deadline: e.deadline.map(|d| d.to_string()).unwrap_or_default(),
-        overdue: e.deadline.is_some_and(|d| today > d),
+        overdue: is_overdue(&e, today),
         e,
     }
 }
@@ -110,6 +115,48 @@ struct RosterPage {
     org: String,
     overdue: bool,
     can_apply: bool,
+    /// The query string of the XLSX download of this view.
+    download: String,
+}
+
+/// The roster's filter as read from the query string.
+struct Filter {
+    programs: Vec<Program>,
+    query: EnrollmentQuery,
+    overdue: bool,
+}
+
+impl RosterFilter {
+    async fn read(&self, state: &AppState) -> AppResult<Filter> {
+        let programs = state.store.programs().await?;
+        let program = given(&self.program).map(str::to_string);
+        if let Some(p) = &program
+            && !programs.iter().any(|x| &x.code == p)
+        {
+            return Err(AppError::bad(format!("没有代码为“{p}”的救助项目")));
+        }
+        let status = match given(&self.status) {
+            None => None,
+            Some(s) => {
+                Some(EnrollmentStatus::parse(s).ok_or_else(|| AppError::bad("未知的纳入状态"))?)
+            }
+        };
+        let org = match given(&self.org) {
+            None => None,
+            Some(c) => Some(DivisionCode::parse(c).map_err(|_| AppError::NotFound)?),
+        };
+        Ok(Filter {
+            programs,
+            query: EnrollmentQuery {
+                program,
+                org,
+                status,
+                limit: 1000,
+                ..Default::default()
+            },
+            overdue: given(&self.overdue).is_some(),
+        })
+    }
 }
 
 /// The roster: enrollments in scope by program, status and unit; `overdue=1` only those past
@@ -119,29 +166,11 @@ pub async fn roster(
     me: CurrentUser,
     Query(f): Query<RosterFilter>,
 ) -> AppResult<Response> {
-    let programs = state.store.programs().await?;
-    let program = given(&f.program).map(str::to_string);
-    if let Some(p) = &program
-        && !programs.iter().any(|x| &x.code == p)
-    {
-        return Err(AppError::bad(format!("没有代码为“{p}”的救助项目")));
-    }
-    let status = match given(&f.status) {
-        None => None,
-        Some(s) => Some(EnrollmentStatus::parse(s).ok_or_else(|| AppError::bad("未知的纳入状态"))?),
-    };
-    let org = match given(&f.org) {
-        None => None,
-        Some(c) => Some(DivisionCode::parse(c).map_err(|_| AppError::NotFound)?),
-    };
-    let overdue = given(&f.overdue).is_some();
-    let query = EnrollmentQuery {
-        program: program.clone(),
-        org: org.clone(),
-        status,
-        limit: 1000,
-        ..Default::default()
-    };
+    let Filter {
+        programs,
+        query,
+        overdue,
+    } = f.read(&state).await?;
     let list = state.store.enrollments(&me.scope(), &query).await?;
     let today = today();
     let rows = list
@@ -149,6 +178,17 @@ pub async fn roster(
         .map(|e| row(e, today))
         .filter(|r| !overdue || r.overdue)
         .collect();
+    let download = [
+        ("program", query.program.clone()),
+        ("status", query.status.map(|s| s.as_str().to_string())),
+        ("org", query.org.as_ref().map(|o| o.to_string())),
+        ("overdue", overdue.then(|| "1".to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)));
+    let download: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(download)
+        .finish();
     Ok(render(RosterPage {
         chrome: Chrome::of(&me),
         rows,
@@ -158,12 +198,49 @@ pub async fn roster(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         units: unit_choices(&state, &me).await?,
-        program: program.unwrap_or_default(),
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        org: org.map(|o| o.to_string()).unwrap_or_default(),
+        program: query.program.unwrap_or_default(),
+        status: query
+            .status
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        org: query.org.map(|o| o.to_string()).unwrap_or_default(),
         overdue,
         can_apply: me.can(Permission::Write),
+        download,
     }))
+}
+
+/// The roster as filtered on its page, as XLSX: every matching enrollment in the viewer's
+/// scope, with no citizen ID and no phone (the same workbook as `xiangzhi roster export`).
+pub async fn roster_xlsx(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(f): Query<RosterFilter>,
+) -> AppResult<Response> {
+    let Filter {
+        programs,
+        query,
+        overdue,
+    } = f.read(&state).await?;
+    let list =
+        crate::roster_file::all_enrollments(state.store.as_ref(), &me.scope(), &query).await?;
+    let today = today();
+    let rows: Vec<Enrollment> = list
+        .into_iter()
+        .filter(|e| !overdue || is_overdue(e, today))
+        .collect();
+    let what = query
+        .program
+        .as_deref()
+        .and_then(|c| programs.iter().find(|p| p.code == c))
+        .map_or("救助保障", |p| p.name.as_str());
+    let name = format!("{what}名单{}.xlsx", today.format("%Y%m%d"));
+    // Building the workbook is CPU work: off the async threads.
+    let bytes = tokio::task::spawn_blocking(move || crate::roster_file::roster_xlsx(&rows))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::import_pages::xlsx(bytes, &name))
 }
 
 #[derive(Deserialize, Default)]

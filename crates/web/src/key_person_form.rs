@@ -7,7 +7,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use xiangzhi_domain::ledger::FieldType;
 use xiangzhi_store::case::NewKeyPerson;
 
 use crate::auth::{CurrentUser, render};
@@ -102,31 +101,11 @@ pub async fn create_key_person(
             _ => {}
         }
     }
-    let mut errors = Vec::new();
-    let mut person = match f.person.trim() {
-        "" => None,
-        t => pickers::picked(&state, &me, FieldType::Person, &[t.to_string()])
-            .await?
-            .into_iter()
-            .next(),
-    };
-    let mut candidates = Vec::new();
-    if !f.q.trim().is_empty() {
-        let found = pickers::search(&state, &me, FieldType::Person, &f.q).await?;
-        match found.len() {
-            0 => errors.push(format!("在本辖区内没有找到“{}”", f.q.trim())),
-            1 if f.go != "search" => {
-                person = found.into_iter().next();
-                f.q.clear();
-            }
-            n => {
-                if f.go != "search" {
-                    errors.push(format!("找到{n}人，请选择一人"));
-                }
-                candidates = found;
-            }
-        }
-    }
+    let pickers::PersonPick {
+        person,
+        candidates,
+        mut errors,
+    } = pickers::pick_person(&state, &me, &f.person, &mut f.q, f.go == "search").await?;
     if person.is_none() && errors.is_empty() && f.go != "search" {
         errors.push("请先查找并选择人员".into());
     }

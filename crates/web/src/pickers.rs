@@ -89,6 +89,56 @@ pub async fn search(
         .collect())
 }
 
+/// Where a form's person picker stands after a post.
+pub struct PersonPick {
+    /// The person picked: from the form's token, or the only one the search found.
+    pub person: Option<Pick>,
+    /// The search's candidates, when the user has to choose.
+    pub candidates: Vec<Pick>,
+    /// What the user has to mend, in Chinese.
+    pub errors: Vec<String>,
+}
+
+/// Reads a person picker: `token` is what was picked before (`id:N`, checked against the
+/// scope again: `NotFound` outside it), `q` what was typed to search. When saving
+/// (`searching` false), a search that finds one person picks them and clears `q`.
+pub async fn pick_person(
+    state: &AppState,
+    me: &CurrentUser,
+    token: &str,
+    q: &mut String,
+    searching: bool,
+) -> AppResult<PersonPick> {
+    let mut out = PersonPick {
+        person: match token.trim() {
+            "" => None,
+            t => picked(state, me, FieldType::Person, &[t.to_string()])
+                .await?
+                .into_iter()
+                .next(),
+        },
+        candidates: Vec::new(),
+        errors: Vec::new(),
+    };
+    if !q.trim().is_empty() {
+        let found = search(state, me, FieldType::Person, q).await?;
+        match found.len() {
+            0 => out.errors.push(format!("在本辖区内没有找到“{}”", q.trim())),
+            1 if !searching => {
+                out.person = found.into_iter().next();
+                q.clear();
+            }
+            n => {
+                if !searching {
+                    out.errors.push(format!("找到{n}人，请选择一人"));
+                }
+                out.candidates = found;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A unit a record can be placed at: `(code, label)`, the label indented by depth.
 pub type UnitChoice = (String, String);
 

@@ -11,8 +11,8 @@ use crate::state::AppState;
 use crate::{
     api, assistance_pages, auth, case_api, case_attachments, case_forms, case_pages,
     case_settings_pages, check_pages, data_pages, import_pages, indicator_pages, key_person_form,
-    ledger_import, ledger_pages, monitoring_pages, open311, pages, payroll_pages, program_pages,
-    project_forms, registry_forms, registry_pages, report_pages, security,
+    ledger_import, ledger_pages, monitoring_pages, open311, pages, payout_pages, payroll_pages,
+    program_pages, project_forms, registry_forms, registry_pages, report_pages, security,
 };
 
 pub struct Route {
@@ -370,6 +370,11 @@ pub fn route_table() -> Vec<Route> {
         route(Method::GET, "/assistance", get(assistance_pages::roster)),
         route(
             Method::GET,
+            "/assistance/roster.xlsx",
+            get(assistance_pages::roster_xlsx),
+        ),
+        route(
+            Method::GET,
             "/assistance/apply",
             get(assistance_pages::apply_form),
         ),
@@ -462,6 +467,21 @@ pub fn route_table() -> Vec<Route> {
             Method::POST,
             "/assistance/payrolls/{id}/reconcile",
             post(payroll_pages::reconcile),
+        ),
+        route(
+            Method::GET,
+            "/assistance/payouts",
+            get(payout_pages::payouts),
+        ),
+        route(
+            Method::GET,
+            "/assistance/payouts/new",
+            get(payout_pages::new_payout),
+        ),
+        route(
+            Method::POST,
+            "/assistance/payouts",
+            post(payout_pages::record_payout),
         ),
         route(Method::GET, "/assistance/checks", get(check_pages::checks)),
         route(

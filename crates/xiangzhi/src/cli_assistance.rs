@@ -11,8 +11,6 @@ use clap::Subcommand;
 use xiangzhi_domain::assistance_lifecycle::EnrollmentStatus;
 use xiangzhi_domain::money::Money;
 use xiangzhi_domain::org::DivisionCode;
-use xiangzhi_exchange::Cell;
-use xiangzhi_exchange::write::XlsxExport;
 use xiangzhi_store::assistance::{BankLine, CheckOptions, Enrollment, EnrollmentQuery, Payroll};
 use xiangzhi_store::{Actor, AssistanceStore, NewOrgUnit, Scope, Store};
 
@@ -137,74 +135,19 @@ async fn roster(
         .program(program)
         .await
         .with_context(|| format!("没有代码为“{program}”的救助项目"))?;
-    let org = org.map(|o| code(&o)).transpose()?;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .enrollments(
-                &Scope::all(),
-                &EnrollmentQuery {
-                    program: Some(program.to_string()),
-                    org: org.clone(),
-                    status,
-                    applied_year: year,
-                    after_id: after,
-                    limit: 5000,
-                },
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        out.extend(page);
-    }
-    Ok(out)
+    let query = EnrollmentQuery {
+        program: Some(program.to_string()),
+        org: org.map(|o| code(&o)).transpose()?,
+        status,
+        applied_year: year,
+        ..Default::default()
+    };
+    Ok(xiangzhi_web::roster_file::all_enrollments(store.as_ref(), &Scope::all(), &query).await?)
 }
 
-fn date_cell(d: Option<NaiveDate>) -> Cell {
-    d.map_or(Cell::Empty, |d| Cell::Text(d.to_string()))
-}
-
-/// The roster as XLSX: no ID, no phone.
+/// The roster as XLSX: no ID, no phone (the roster page downloads the same).
 pub fn roster_xlsx(rows: &[Enrollment]) -> Result<Vec<u8>> {
-    let mut x = XlsxExport::new(
-        "名单",
-        &[
-            "序号",
-            "项目",
-            "类别",
-            "户号",
-            "姓名（户主）",
-            "人数",
-            "所属单位",
-            "状态",
-            "申请日期",
-            "纳入日期",
-            "下次复核",
-            "退出日期",
-            "退出原因",
-        ],
-    )?;
-    for (i, e) in rows.iter().enumerate() {
-        x.write_row(&[
-            Cell::Int(i as i64 + 1),
-            Cell::Text(e.program_name.clone()),
-            Cell::Text(e.category_label.clone()),
-            e.household_no.clone().map_or(Cell::Empty, Cell::Text),
-            Cell::Text(e.subject_name.clone()),
-            Cell::Int(e.members),
-            Cell::Text(e.org_name.clone()),
-            Cell::Text(e.state.status.label().into()),
-            Cell::Text(e.applied_on.to_string()),
-            date_cell(e.state.start_on),
-            date_cell(e.state.next_review),
-            date_cell(e.state.exit_on),
-            e.state
-                .exit_reason
-                .map_or(Cell::Empty, |r| Cell::Text(r.label().into())),
-        ])?;
-    }
-    Ok(x.finish()?)
+    Ok(xiangzhi_web::roster_file::roster_xlsx(rows)?)
 }
 
 /// The bank's payment file, as the payroll page downloads it.

@@ -698,25 +698,11 @@ impl Figures {
 }
 
 async fn all_of(store: &Arc<dyn Store>, scope: &Scope, program: &str) -> Result<Vec<Enrollment>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .enrollments(
-                scope,
-                &EnrollmentQuery {
-                    program: Some(program.into()),
-                    after_id: after,
-                    limit: 5000,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        out.extend(page);
-    }
-    Ok(out)
+    let query = EnrollmentQuery {
+        program: Some(program.into()),
+        ..Default::default()
+    };
+    Ok(xiangzhi_web::roster_file::all_enrollments(store.as_ref(), scope, &query).await?)
 }
 
 /// Approved in `year` (it has a start): new to the roll that year.

@@ -241,6 +241,7 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/reports/{template}/{code}/finalise", Township, IdThenRole),
     e("GET", "/reports/finals/{id}", P(Read), Id),
     e("GET", "/assistance", P(Read), List),
+    e("GET", "/assistance/roster.xlsx", P(Read), List),
     e("GET", "/assistance/apply", P(Read), List),
     e("POST", "/assistance/enrollments", P(Write), IdThenRole),
     e("GET", "/assistance/enrollments/{id}", P(Read), Id),
@@ -262,6 +263,10 @@ const EXPECTATIONS: &[Expect] = &[
     e("POST", "/assistance/payrolls/{id}/bank-file", P(RevealPersonalData), Id),
     e("POST", "/assistance/payrolls/{id}/lines", P(Write), IdThenRole),
     e("POST", "/assistance/payrolls/{id}/reconcile", P(TownshipReview), Id),
+    e("GET", "/assistance/payouts", P(Read), List),
+    e("GET", "/assistance/payouts/new", P(Read), List),
+    // The role first (the form says the role cannot record), then the recipient's scope.
+    e("POST", "/assistance/payouts", P(Write), Id),
     e("GET", "/assistance/checks", P(Read), List),
     e("GET", "/assistance/programs", P(Read), List),
     e("GET", "/assistance/programs/{program}", P(Read), List),
@@ -986,7 +991,7 @@ fn request(app: &TestApp, walker: &Walker, method: &Method, url: &str) -> reqwes
         vec![("dispute_acc_days", "9"), ("dispute_close_days", "9")]
     } else if url.ends_with("/categories") {
         vec![("parent", "dispute"), ("label", "越界类别")]
-    } else if url == "/key-persons" {
+    } else if url == "/key-persons" || url == "/assistance/payouts" {
         vec![
             ("person", picked_person.as_str()),
             ("categories", "released_prisoner"),

@@ -555,6 +555,12 @@ async fn the_todo_list_and_overdue_items() {
     // 2021 低保 household whose review was forgotten.
     let todo = cadre.page(&app, "/todo").await;
     assert!(todo.contains("待我办理的救助申请"), "{todo}");
+    assert!(todo.contains("应开展的回头看"), "{todo}");
+    let title = todo.split("</title>").next().unwrap();
+    assert!(
+        title.ends_with("<title>我的待办 · 乡治"),
+        "the to-do lists belong in the page, not its title: {title}"
+    );
     let open = app
         .store
         .enrollments(
@@ -1176,4 +1182,448 @@ async fn programs_are_edited_by_a_county_administrator_and_audited() {
         .unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor_name, "admin");
+}
+
+/// The cells of the first row of table `id` that contains `needle`, tags stripped.
+fn table_row(html: &str, id: &str, needle: &str) -> Option<Vec<String>> {
+    let start = html.find(&format!("id=\"{id}\""))?;
+    let table = &html[start..start + html[start..].find("</table>")?];
+    let row = table.split("<tr").find(|r| r.contains(needle))?;
+    Some(
+        row.split("<td>")
+            .skip(1)
+            .map(|c| c.split("</td>").next().unwrap_or_default().to_string())
+            .collect(),
+    )
+}
+
+/// The scope of a unit, as the store gives it to a user placed there.
+async fn scope_of(app: &TestApp, code: &str) -> Scope {
+    let unit = app
+        .store
+        .org_unit(&Scope::all(), &DivisionCode::parse(code).unwrap())
+        .await
+        .unwrap();
+    Scope::new(unit.path)
+}
+
+/// Every payout of the year in the store, whoever recorded it.
+async fn payouts_2023(app: &TestApp) -> usize {
+    app.store
+        .payouts(&Scope::all(), None, Some(2023))
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_cash_payout_and_a_distribution_in_kind_through_the_form() {
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let head = household(&app, TOUCHANG, "P001", &["救助甲某", "救助乙某"], 40).await;
+    let token = format!("id:{head}");
+    let scope = scope_of(&app, TOUCHANG).await;
+    let before = app.store.payout_totals(&scope, 2023).await.unwrap();
+    let total = |t: &[xiangzhi_store::assistance::PayoutTotal], item: Option<&str>| {
+        t.iter()
+            .find(|t| t.program_code == "temporary_relief" && t.item.as_deref() == item)
+            .map_or((0, 0), |t| (t.amount.fen(), t.quantity))
+    };
+
+    // Linked from the roster; the recipient is found in the registry and picked.
+    let roster = cadre.page(&app, "/assistance").await;
+    assert!(
+        roster.contains("href=\"/assistance/payouts/new\""),
+        "{roster}"
+    );
+    let form = cadre.page(&app, "/assistance/payouts/new").await;
+    assert!(form.contains("登记临时救助或实物发放"), "{form}");
+    let (status, _, page) = post(
+        &app,
+        &cadre,
+        "/assistance/payouts",
+        &[("q", "救助甲"), ("go", "search")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(&format!("value=\"{token}\"")), "{page}");
+    assert!(!page.contains("36100219"), "a full ID on the form: {page}");
+
+    let audit = app.audit_rows().await;
+    let location = ok(
+        &app,
+        &cadre,
+        "/assistance/payouts",
+        &[
+            ("person", &token),
+            ("to", "household"),
+            ("program", "temporary_relief"),
+            ("kind", "cash"),
+            ("amount", "1,315.50"),
+            ("paid_on", "2023-03-20"),
+            ("note", "因病住院"),
+            ("go", "save"),
+        ],
+    )
+    .await;
+    assert!(
+        location.starts_with("/assistance/payouts?year=2023"),
+        "{location}"
+    );
+    ok(
+        &app,
+        &cadre,
+        "/assistance/payouts",
+        &[
+            ("person", &token),
+            ("to", "person"),
+            ("program", "temporary_relief"),
+            ("kind", "in_kind"),
+            ("item", "棉被"),
+            ("quantity", "2"),
+            ("paid_on", "2023-12-18"),
+            ("note", "<b>冬季送温暖</b>"),
+            ("go", "save"),
+        ],
+    )
+    .await;
+    assert!(
+        app.audit_rows().await >= audit + 2,
+        "each payout is audited"
+    );
+    let mine: Vec<_> = app
+        .store
+        .payouts(&scope, Some("temporary_relief"), Some(2023))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.recipient == "救助甲某")
+        .collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(mine[0].amount.map(|a| a.fen()), Some(131_550));
+    assert_eq!(mine[0].person_id, None, "paid to the household");
+    assert_eq!(mine[1].item.as_deref(), Some("棉被"));
+    assert_eq!(mine[1].person_id, Some(head), "given to the person");
+
+    // The list: names masked, the year's totals moved by what was recorded.
+    let after = app.store.payout_totals(&scope, 2023).await.unwrap();
+    assert_eq!(
+        total(&after, None).0 - total(&before, None).0,
+        131_550,
+        "{after:?}"
+    );
+    assert_eq!(
+        total(&after, Some("棉被")).1 - total(&before, Some("棉被")).1,
+        2
+    );
+    let list = cadre
+        .page(
+            &app,
+            "/assistance/payouts?year=2023&program=temporary_relief",
+        )
+        .await;
+    assert!(
+        !list.contains("救助甲某"),
+        "a full name in the list: {list}"
+    );
+    let cash = table_row(&list, "payouts", "因病住院").expect("the cash line");
+    assert_eq!(cash[3], "救**某（户）", "{cash:?}");
+    assert_eq!(cash[4], TOUCHANG_NAME);
+    assert_eq!(cash[5], "1315.50 元");
+    let quilt = table_row(&list, "payouts", "冬季送温暖").expect("the quilt line");
+    assert!(
+        !quilt[6].contains('<') && quilt[6].contains("冬季送温暖"),
+        "the note is escaped: {quilt:?}"
+    );
+    assert_eq!(
+        (quilt[3].as_str(), quilt[5].as_str()),
+        ("救**某", "棉被 × 2")
+    );
+    let cash_total = table_row(&list, "payout-totals", "<td>资金</td>").expect("cash total");
+    let (fen, _) = total(&after, None);
+    let money = xiangzhi_domain::money::Money::from_fen(fen);
+    assert_eq!(cash_total[6], money.to_string(), "{cash_total:?}");
+    assert_eq!(cash_total[7], money.to_wan(4));
+    let quilts = table_row(&list, "payout-totals", "<td>棉被</td>").expect("quilt total");
+    assert_eq!(quilts[8], total(&after, Some("棉被")).1.to_string());
+}
+
+#[tokio::test]
+async fn payout_form_refusals_write_nothing() {
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let auditor = app.login("auditor").await;
+    let own = format!(
+        "id:{}",
+        household(&app, TOUCHANG, "P002", &["拒收甲某"], 41).await
+    );
+    let other_head = household(&app, SHETOU, "P003", &["舍头乙某"], 42).await;
+    let other = format!("id:{other_head}");
+    let rows = payouts_2023(&app).await;
+    let audit = app.audit_rows().await;
+    let form = |person: &str, kind: &str, extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("person".to_string(), person.to_string()),
+            ("to".into(), "household".into()),
+            ("program".into(), "temporary_relief".into()),
+            ("kind".into(), kind.into()),
+            ("paid_on".into(), "2023-05-06".into()),
+            ("go".into(), "save".into()),
+        ];
+        f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+    let cases = [
+        (form(&own, "cash", &[("amount", "-100")]), "发放金额应大于0"),
+        (form(&own, "cash", &[("amount", "0")]), "发放金额应大于0"),
+        (form(&own, "cash", &[("amount", "一百元")]), "格式不对"),
+        (form(&own, "cash", &[]), "金额为空"),
+        (
+            form(&own, "in_kind", &[("quantity", "3")]),
+            "实物发放请填写物品名称",
+        ),
+        (
+            form(&own, "in_kind", &[("item", "棉被"), ("quantity", "0")]),
+            "数量“0”应为大于0的整数",
+        ),
+        (
+            form(&own, "in_kind", &[("item", "大衣"), ("quantity", "两件")]),
+            "应为大于0的整数",
+        ),
+        (
+            form(&own, "in_kind", &[("item", "大衣"), ("quantity", "1.5")]),
+            "应为大于0的整数",
+        ),
+        (
+            form("", "cash", &[("amount", "100")]),
+            "请先查找并选择发放对象",
+        ),
+        (form(&own, "", &[("amount", "100")]), "请选择发放方式"),
+    ];
+    for (f, message) in &cases {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        refused(
+            &app,
+            &cadre,
+            "/assistance/payouts",
+            &f,
+            StatusCode::BAD_REQUEST,
+            message,
+        )
+        .await;
+    }
+
+    // A household of 舍头村 is not the 头昌村 cadre's to pay: not found, in the web and in
+    // the store alike.
+    refused(
+        &app,
+        &cadre,
+        "/assistance/payouts",
+        &[
+            ("person", other.as_str()),
+            ("to", "household"),
+            ("program", "temporary_relief"),
+            ("kind", "cash"),
+            ("amount", "500"),
+            ("paid_on", "2023-05-06"),
+        ],
+        StatusCode::NOT_FOUND,
+        "未找到该记录，或不在您的管辖范围内",
+    )
+    .await;
+    let other_household = app
+        .store
+        .person(&Scope::all(), other_head)
+        .await
+        .unwrap()
+        .household_id;
+    let cadre_actor = Actor {
+        user_id: Some(cadre.id),
+        username: cadre.username.clone(),
+        role: Some(xiangzhi_domain::role::Role::VillageCadre),
+        ip: None,
+        scope: scope_of(&app, TOUCHANG).await,
+    };
+    let refused_in_store = app
+        .store
+        .record_payout(
+            &cadre_actor,
+            xiangzhi_store::assistance::NewPayout {
+                kind: xiangzhi_store::assistance::PayoutKind::Cash,
+                program: "temporary_relief".into(),
+                enrollment_id: None,
+                household_id: other_household,
+                person_id: None,
+                paid_on: NaiveDate::from_ymd_opt(2023, 5, 6).unwrap(),
+                amount: Some(xiangzhi_domain::money::Money::from_fen(50_000)),
+                item: None,
+                quantity: None,
+                note: String::new(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(refused_in_store, Err(xiangzhi_store::StoreError::NotFound)),
+        "{refused_in_store:?}"
+    );
+
+    // No CSRF token, or a role that may not write: refused before anything is looked up.
+    let good = form(&own, "cash", &[("amount", "100")]);
+    let res = cadre
+        .client
+        .post(app.url("/assistance/payouts"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("CSRF"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    refused(
+        &app,
+        &auditor,
+        "/assistance/payouts",
+        &good,
+        StatusCode::FORBIDDEN,
+        "该角色不能登记发放",
+    )
+    .await;
+
+    assert_eq!(
+        payouts_2023(&app).await,
+        rows,
+        "a refused payout writes nothing"
+    );
+    assert_eq!(app.audit_rows().await, audit, "and audits nothing");
+    // The same form, corrected, goes through.
+    ok(&app, &cadre, "/assistance/payouts", &good).await;
+    assert_eq!(payouts_2023(&app).await, rows + 1);
+}
+
+#[tokio::test]
+async fn the_roster_downloads_as_xlsx_without_ids_or_phones_within_scope() {
+    use xiangzhi_domain::assistance_lifecycle::ApplySource;
+    use xiangzhi_store::assistance::NewEnrollment;
+    let app = spawn_app().await;
+    let cadre = app.login("cadre").await;
+    let clerk = app.login("clerk").await;
+    let actor = Actor::system("test");
+    // One applicant in each village; a household number a spreadsheet would take for a
+    // formula.
+    for (village, no, name, seq) in [
+        (TOUCHANG, "=1+2", "头昌名单某", 43),
+        (SHETOU, "R002", "舍头名单某", 44),
+    ] {
+        let head = household(&app, village, no, &[name], seq).await;
+        let hid = app
+            .store
+            .person(&Scope::all(), head)
+            .await
+            .unwrap()
+            .household_id;
+        app.store
+            .apply(
+                &actor,
+                NewEnrollment {
+                    program: MIN_LIVING.into(),
+                    household_id: hid,
+                    person_id: None,
+                    category: "rural".into(),
+                    source: ApplySource::Household,
+                    applied_on: Utc::now().date_naive(),
+                    note: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let roster = clerk.page(&app, "/assistance?program=min_living").await;
+    assert!(
+        roster.contains("href=\"/assistance/roster.xlsx?program=min_living\""),
+        "{roster}"
+    );
+    let download = async |user: &TestUser| {
+        user.xlsx(&app, "/assistance/roster.xlsx?program=min_living")
+            .await
+    };
+    let texts = sheet_texts;
+    let township = download(&clerk).await;
+    let all = texts(&township);
+    let expected = app
+        .store
+        .enrollments(
+            &scope_of(&app, "361002201").await,
+            &xiangzhi_store::assistance::EnrollmentQuery {
+                program: Some(MIN_LIVING.into()),
+                limit: 10_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(township.rows.len(), expected.len());
+    assert!(all.contains(&"头昌名单某".to_string()) && all.contains(&"舍头名单某".to_string()));
+    assert!(
+        all.contains(&"'=1+2".to_string()),
+        "the formula is neutralised"
+    );
+    assert!(!all.contains(&"=1+2".to_string()));
+    // No citizen ID, no phone: no such column, and no value that is one.
+    assert!(
+        township
+            .headers
+            .iter()
+            .all(|h| !h.contains("身份证") && !h.contains("电话")),
+        "{:?}",
+        township.headers
+    );
+    for t in &all {
+        for token in t.split(|c: char| !c.is_ascii_alphanumeric()) {
+            assert!(
+                xiangzhi_domain::citizen_id::CitizenId::parse(token).is_err(),
+                "a citizen ID in the roster: {t}"
+            );
+            assert!(
+                !(token.len() == 11 && token.starts_with('1')),
+                "a phone number in the roster: {t}"
+            );
+        }
+    }
+    // The cadre's download holds 头昌村 only.
+    let village = download(&cadre).await;
+    let mine = texts(&village);
+    assert!(mine.contains(&"头昌名单某".to_string()));
+    assert!(!mine.contains(&"舍头名单某".to_string()));
+    let unit = township
+        .headers
+        .iter()
+        .position(|h| h == "所属单位")
+        .unwrap();
+    let touchang_units: Vec<String> = std::iter::once(TOUCHANG_NAME.to_string())
+        .chain(
+            app.store
+                .org_children(&Scope::all(), Some(&DivisionCode::parse(TOUCHANG).unwrap()))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.name),
+        )
+        .collect();
+    assert!(!village.rows.is_empty());
+    assert!(village.rows.len() < township.rows.len());
+    for r in &village.rows {
+        assert!(
+            matches!(&r.cells[unit], Cell::Text(u) if touchang_units.contains(u)),
+            "{:?}",
+            r.cells
+        );
+    }
+    // Another village named in the filter is not the cadre's to download.
+    let res = cadre
+        .client
+        .get(app.url(&format!("/assistance/roster.xlsx?org={SHETOU}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

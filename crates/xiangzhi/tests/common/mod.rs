@@ -139,6 +139,36 @@ impl TestUser {
     }
 }
 
+impl TestUser {
+    /// A workbook this user downloads: expects 200 and an XLSX, reads it back.
+    pub async fn xlsx(&self, app: &TestApp, path: &str) -> xiangzhi_exchange::Sheet {
+        let res = self.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "GET {path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "GET {path}: not an XLSX"
+        );
+        let bytes = res.bytes().await.unwrap();
+        xiangzhi_exchange::read_table(&bytes, "download.xlsx", &Default::default()).unwrap()
+    }
+}
+
+/// Every text cell of a sheet's rows.
+pub fn sheet_texts(sheet: &xiangzhi_exchange::Sheet) -> Vec<String> {
+    sheet
+        .rows
+        .iter()
+        .flat_map(|r| r.cells.iter())
+        .filter_map(|c| match c {
+            xiangzhi_exchange::Cell::Text(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
