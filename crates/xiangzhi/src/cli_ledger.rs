@@ -465,7 +465,10 @@ async fn bench(n: u64, db: Option<PathBuf>, json: bool) -> Result<()> {
 }
 
 /// The ledger a command names; an unknown code says so and where to find the codes.
-async fn ledger_named(store: &Arc<dyn Store>, code: &str) -> Result<xiangzhi_store::ledger::Ledger> {
+async fn ledger_named(
+    store: &Arc<dyn Store>,
+    code: &str,
+) -> Result<xiangzhi_store::ledger::Ledger> {
     match store.ledger(code).await {
         Err(xiangzhi_store::StoreError::NotFound) => {
             bail!("没有代码为“{code}”的台账（xiangzhi ledger list 列出全部台账）")
