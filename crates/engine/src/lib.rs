@@ -213,6 +213,11 @@ pub struct Engine<'s> {
     indicators: Vec<IndicatorDef>,
     compiled: HashMap<String, Result<Checked, String>>,
     cache: Mutex<HashMap<CacheKey, Vec<MeasureRow>>>,
+    /// Units below a unit and names of units, read once per engine: a county dashboard asks
+    /// for the same 520 villages for every indicator. An engine lives for one request or one
+    /// command, so figures stay current.
+    units: Mutex<HashMap<(String, OrgLevel), Vec<(DivisionCode, String)>>>,
+    names: Mutex<HashMap<String, String>>,
 }
 
 fn type_code(t: Type) -> &'static str {
@@ -262,6 +267,8 @@ impl<'s> Engine<'s> {
             indicators,
             compiled,
             cache: Mutex::new(HashMap::new()),
+            units: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
         })
     }
 
@@ -370,10 +377,22 @@ impl<'s> Engine<'s> {
     }
 
     async fn org_name(&self, org: &DivisionCode) -> String {
-        match self.store.org_unit(&self.scope, org).await {
+        if let Some(hit) = self
+            .names
+            .lock()
+            .ok()
+            .and_then(|n| n.get(org.as_str()).cloned())
+        {
+            return hit;
+        }
+        let name = match self.store.org_unit(&self.scope, org).await {
             Ok(u) => u.name,
             Err(_) => org.as_str().to_string(),
+        };
+        if let Ok(mut n) = self.names.lock() {
+            n.insert(org.as_str().to_string(), name.clone());
         }
+        name
     }
 
     /// An indicator's figure for a unit and period.
@@ -448,6 +467,10 @@ impl<'s> Engine<'s> {
         org: &DivisionCode,
         level: OrgLevel,
     ) -> Result<Vec<(DivisionCode, String)>, EngineError> {
+        let key = (org.as_str().to_string(), level);
+        if let Some(hit) = self.units.lock().ok().and_then(|u| u.get(&key).cloned()) {
+            return Ok(hit);
+        }
         let mut frontier = vec![org.clone()];
         let mut out = Vec::new();
         while let Some(u) = frontier.pop() {
@@ -460,6 +483,9 @@ impl<'s> Engine<'s> {
             }
         }
         out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        if let Ok(mut u) = self.units.lock() {
+            u.insert(key, out.clone());
+        }
         Ok(out)
     }
 
@@ -519,11 +545,19 @@ impl<'s> Engine<'s> {
     ) -> Result<TargetSummary, EngineError> {
         let def = self.indicator(code)?;
         let org_c = compute::effective_org(&self.scope, &parse_org(org)?);
-        let ranking = self.ranking(code, org_c.as_str(), period, level).await?;
         let targets = self
             .store
             .targets(&self.scope, Some(code), Some(&period.to_string()))
             .await?;
+        // Most indicators have no targets: no ranking to compute for them.
+        if targets.is_empty() {
+            return Ok(TargetSummary {
+                reached: 0,
+                total: 0,
+                targets: Vec::new(),
+            });
+        }
+        let ranking = self.ranking(code, org_c.as_str(), period, level).await?;
         let mut out = Vec::new();
         for t in targets {
             let Some(actual) = ranking
