@@ -204,6 +204,8 @@ pub struct ProvenancePart {
 }
 
 type CacheKey = (String, String, String, Option<OrgLevel>);
+/// Units of one level under a unit: `(code, name)` in code order.
+type Units = Vec<(DivisionCode, String)>;
 
 /// Compiled indicators over one store and scope, with a cache of primitive answers.
 pub struct Engine<'s> {
@@ -216,7 +218,7 @@ pub struct Engine<'s> {
     /// Units below a unit and names of units, read once per engine: a county dashboard asks
     /// for the same 520 villages for every indicator. An engine lives for one request or one
     /// command, so figures stay current.
-    units: Mutex<HashMap<(String, OrgLevel), Vec<(DivisionCode, String)>>>,
+    units: Mutex<HashMap<(String, OrgLevel), Units>>,
     names: Mutex<HashMap<String, String>>,
 }
 
