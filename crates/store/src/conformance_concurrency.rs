@@ -242,13 +242,50 @@ pub async fn read_modify_write_loses_no_update(store: TestStore) {
     );
 }
 
+/// Caches of figures key on [`Store::data_version`](crate::Store::data_version): it must grow
+/// with every committed write, also under concurrent writers, and stay put when a write fails.
+pub async fn data_version_grows_with_every_commit(store: TestStore) {
+    let cadre = ledger_store(&store).await;
+    let v0 = store.data_version().await.unwrap();
+    assert!(v0 > 0, "seeding and defining a ledger are writes");
+    store
+        .save_entry(&cadre, "fanzha", entry(None, "202403".into(), 1, 10))
+        .await
+        .unwrap();
+    let v1 = store.data_version().await.unwrap();
+    assert!(v1 > v0, "a saved entry moves the version");
+    // A write outside the cadre's village is refused and changes nothing.
+    let mut foreign = entry(None, "202403".into(), 1, 10);
+    foreign.org_code = code(SHETOU);
+    assert!(store.save_entry(&cadre, "fanzha", foreign).await.is_err());
+    assert_eq!(store.data_version().await.unwrap(), v1);
+    let mut tasks = Vec::new();
+    for n in 0..WRITERS {
+        let store = Arc::clone(&store);
+        let cadre = cadre.clone();
+        tasks.push(tokio::spawn(async move {
+            let period = format!("{}{:02}", 2030 + n / 12, n % 12 + 1);
+            store
+                .save_entry(&cadre, "fanzha", entry(None, period, 1, 1))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let v2 = store.data_version().await.unwrap();
+    assert_eq!(v2, v1 + WRITERS as i64, "one step per committed write");
+    assert_eq!(v2 as u64, store.audit_verify().await.unwrap().rows);
+}
+
 #[macro_export]
 macro_rules! concurrency_conformance_tests {
     ($make:expr) => {
         $crate::concurrency_conformance_tests!(@each $make;
             fifty_writers_lose_nothing,
             concurrent_edits_of_one_entry_are_detected,
-            read_modify_write_loses_no_update
+            read_modify_write_loses_no_update,
+            data_version_grows_with_every_commit
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

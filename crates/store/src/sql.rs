@@ -1010,6 +1010,14 @@ macro_rules! impl_sql_store {
                     Ok(hasher.finish(head))
                 }
 
+                async fn data_version(&self) -> StoreResult<i64> {
+                    let v: Option<i64> = ::sqlx::query_scalar("SELECT last_id FROM audit_head WHERE id = 1")
+                        .fetch_optional(self.read())
+                        .await
+                        .map_err(<$Store>::map_err)?;
+                    Ok(v.unwrap_or(0))
+                }
+
                 async fn backup(&self, out: &::std::path::Path) -> StoreResult<()> {
                     self.backup_to(out).await
                 }

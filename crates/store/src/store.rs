@@ -145,6 +145,11 @@ pub trait Store:
     -> StoreResult<Vec<AuditEntry>>;
     async fn audit_verify(&self) -> StoreResult<VerifyReport>;
 
+    /// A number that grows with every committed write: the audit head. Every write appends to
+    /// the audit log in its own transaction, under the head's lock, so an answer computed at
+    /// one version stays true until the version changes; caches of figures key on it.
+    async fn data_version(&self) -> StoreResult<i64>;
+
     /// A consistent copy of the whole database, taken while others write.
     async fn backup(&self, out: &std::path::Path) -> StoreResult<()>;
 }
