@@ -36,20 +36,20 @@
 //! The seed indicator pack ([`pack::builtin`]) holds data elements, indicators, targets and
 //! the demo's data values for X乡; `pack::install` writes them through the store.
 
+pub mod cache;
 pub mod compute;
 pub mod pack;
 pub mod quality;
 pub mod schema;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use xiangzhi_domain::org::{DivisionCode, OrgLevel};
 use xiangzhi_domain::period::Period;
 use xiangzhi_expr::{Checked, Display, Primitive, PrimitiveSource, Type, Value, compile, eval};
 use xiangzhi_store::indicator::IndicatorDef;
-use xiangzhi_store::ledger::Ledger;
 use xiangzhi_store::measure::{MeasureRow, RecordRef};
 use xiangzhi_store::{Scope, Store, StoreError};
 
@@ -203,23 +203,21 @@ pub struct ProvenancePart {
     pub truncated: bool,
 }
 
-type CacheKey = (String, String, String, Option<OrgLevel>);
-/// Units of one level under a unit: `(code, name)` in code order.
-type Units = Vec<(DivisionCode, String)>;
+pub use cache::FigureCache;
+use cache::{Defs, Targets};
+pub use cache::{Rows, Units};
 
-/// Compiled indicators over one store and scope, with a cache of primitive answers.
+/// Compiled indicators over one store and scope, with what it has read kept in a
+/// [`FigureCache`]: its own ([`Engine::load`]), or one shared between requests and kept while
+/// the data version stays the same ([`Engine::load_cached`]). A county dashboard asks for the
+/// same 520 villages and the same primitives for many indicators; each is read once.
 pub struct Engine<'s> {
     store: &'s dyn Store,
     scope: Scope,
-    ledgers: HashMap<String, Ledger>,
-    indicators: Vec<IndicatorDef>,
-    compiled: HashMap<String, Result<Checked, String>>,
-    cache: Mutex<HashMap<CacheKey, Vec<MeasureRow>>>,
-    /// Units below a unit and names of units, read once per engine: a county dashboard asks
-    /// for the same 520 villages for every indicator. An engine lives for one request or one
-    /// command, so figures stay current.
-    units: Mutex<HashMap<(String, OrgLevel), Units>>,
-    names: Mutex<HashMap<String, String>>,
+    defs: Arc<Defs>,
+    cache: Arc<FigureCache>,
+    /// The data version the answers in `cache` are filed under (0 for an engine's own cache).
+    version: i64,
 }
 
 fn type_code(t: Type) -> &'static str {
@@ -247,8 +245,47 @@ fn parse_org(org: &str) -> Result<DivisionCode, EngineError> {
 }
 
 impl<'s> Engine<'s> {
-    /// Reads the ledgers, data elements and indicators and compiles every indicator.
+    /// Reads the ledgers, data elements and indicators and compiles every indicator; what
+    /// the engine reads later is kept for its own life (one request or one command).
     pub async fn load(store: &'s dyn Store, scope: &Scope) -> Result<Engine<'s>, EngineError> {
+        Engine::with_cache(store, scope, Arc::new(FigureCache::new()), 0).await
+    }
+
+    /// An engine whose answers go to, and come from, `cache` for as long as the store's data
+    /// version stays the one read here.
+    pub async fn load_cached(
+        store: &'s dyn Store,
+        scope: &Scope,
+        cache: &Arc<FigureCache>,
+    ) -> Result<Engine<'s>, EngineError> {
+        let version = store.data_version().await?;
+        Engine::with_cache(store, scope, cache.clone(), version).await
+    }
+
+    async fn with_cache(
+        store: &'s dyn Store,
+        scope: &Scope,
+        cache: Arc<FigureCache>,
+        version: i64,
+    ) -> Result<Engine<'s>, EngineError> {
+        let defs = match cache.defs(version) {
+            Some(d) => d,
+            None => {
+                let d = Arc::new(Engine::read_defs(store).await?);
+                cache.file_defs(version, d.clone());
+                d
+            }
+        };
+        Ok(Engine {
+            store,
+            scope: scope.clone(),
+            defs,
+            cache,
+            version,
+        })
+    }
+
+    async fn read_defs(store: &dyn Store) -> Result<Defs, EngineError> {
         let ledgers = store.ledgers().await?;
         let elements = store.data_elements().await?;
         let indicators = store.indicators().await?;
@@ -262,16 +299,15 @@ impl<'s> Engine<'s> {
                 )
             })
             .collect();
-        Ok(Engine {
-            store,
-            scope: scope.clone(),
+        Ok(Defs {
             ledgers: ledgers.into_iter().map(|l| (l.code.clone(), l)).collect(),
             indicators,
             compiled,
-            cache: Mutex::new(HashMap::new()),
-            units: Mutex::new(HashMap::new()),
-            names: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn scope_key(&self) -> &str {
+        self.scope.path.as_str()
     }
 
     pub fn store(&self) -> &'s dyn Store {
@@ -283,11 +319,12 @@ impl<'s> Engine<'s> {
     }
 
     pub fn indicators(&self) -> &[IndicatorDef] {
-        &self.indicators
+        &self.defs.indicators
     }
 
     pub fn indicator(&self, code: &str) -> Result<&IndicatorDef, EngineError> {
-        self.indicators
+        self.defs
+            .indicators
             .iter()
             .find(|i| i.code == code)
             .ok_or_else(|| EngineError::UnknownIndicator(code.to_string()))
@@ -295,7 +332,7 @@ impl<'s> Engine<'s> {
 
     /// The checked expression of an indicator, or its Chinese error.
     pub fn checked(&self, code: &str) -> Result<&Checked, EngineError> {
-        match self.compiled.get(code) {
+        match self.defs.compiled.get(code) {
             Some(Ok(c)) => Ok(c),
             Some(Err(m)) => Err(EngineError::Expression {
                 code: code.to_string(),
@@ -312,19 +349,20 @@ impl<'s> Engine<'s> {
         org: &DivisionCode,
         period: &Period,
         by: Option<OrgLevel>,
-    ) -> Result<Vec<MeasureRow>, EngineError> {
+    ) -> Result<Arc<Vec<MeasureRow>>, EngineError> {
         let key = (
             p.to_string(),
             org.as_str().to_string(),
             period.to_string(),
             by,
         );
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(hit) = self.cache.primitive(self.version, self.scope_key(), &key) {
             return Ok(hit);
         }
         let rows = match &p.source {
             PrimitiveSource::Ledger(code) => {
                 let ledger = self
+                    .defs
                     .ledgers
                     .get(code)
                     .ok_or(EngineError::Store(StoreError::NotFound))?;
@@ -335,9 +373,9 @@ impl<'s> Engine<'s> {
                 self.store.measure(&self.scope, org, &m, by).await?
             }
         };
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, rows.clone());
-        }
+        let rows: Rows = Arc::new(rows);
+        self.cache
+            .file_primitive(self.version, self.scope_key(), key, rows.clone());
         Ok(rows)
     }
 
@@ -380,10 +418,8 @@ impl<'s> Engine<'s> {
 
     async fn org_name(&self, org: &DivisionCode) -> String {
         if let Some(hit) = self
-            .names
-            .lock()
-            .ok()
-            .and_then(|n| n.get(org.as_str()).cloned())
+            .cache
+            .name(self.version, self.scope_key(), org.as_str())
         {
             return hit;
         }
@@ -391,10 +427,33 @@ impl<'s> Engine<'s> {
             Ok(u) => u.name,
             Err(_) => org.as_str().to_string(),
         };
-        if let Ok(mut n) = self.names.lock() {
-            n.insert(org.as_str().to_string(), name.clone());
-        }
+        self.cache
+            .file_name(self.version, self.scope_key(), org.as_str(), name.clone());
         name
+    }
+
+    /// The targets of an indicator for a period, within scope.
+    async fn stored_targets(&self, code: &str, period: &Period) -> Result<Targets, EngineError> {
+        let period = period.to_string();
+        if let Some(hit) = self
+            .cache
+            .targets(self.version, self.scope_key(), code, &period)
+        {
+            return Ok(hit);
+        }
+        let targets = Arc::new(
+            self.store
+                .targets(&self.scope, Some(code), Some(&period))
+                .await?,
+        );
+        self.cache.file_targets(
+            self.version,
+            self.scope_key(),
+            code,
+            &period,
+            targets.clone(),
+        );
+        Ok(targets)
     }
 
     /// An indicator's figure for a unit and period.
@@ -431,17 +490,20 @@ impl<'s> Engine<'s> {
         let checked = self.checked(code)?;
         let org = compute::effective_org(&self.scope, &parse_org(org)?);
         let units = self.units_at(&org, level).await?;
-        let mut per: Vec<HashMap<String, Option<f64>>> = Vec::new();
+        let mut answers = Vec::with_capacity(checked.primitives.len());
         for p in &checked.primitives {
-            let rows = self.primitive(p, &org, period, Some(level)).await?;
-            per.push(
-                rows.into_iter()
-                    .map(|r| (r.org_code.as_str().to_string(), r.value))
-                    .collect(),
-            );
+            answers.push(self.primitive(p, &org, period, Some(level)).await?);
         }
-        let mut out = Vec::new();
-        for (code, name) in units {
+        let per: Vec<HashMap<&str, Option<f64>>> = answers
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| (r.org_code.as_str(), r.value))
+                    .collect()
+            })
+            .collect();
+        let mut out = Vec::with_capacity(units.len());
+        for (code, name) in units.iter() {
             let inputs: Vec<Value> = checked
                 .primitives
                 .iter()
@@ -449,7 +511,7 @@ impl<'s> Engine<'s> {
                 .map(|(p, m)| input_of(p, absent_default(p, m.get(code.as_str()).copied())))
                 .collect();
             let value = eval(&checked.plan, &inputs);
-            out.push(self.figure_of(def, checked, &code, &name, period, value, false));
+            out.push(self.figure_of(def, checked, code, name, period, value, false));
         }
         let sign = if def.higher_is_better { -1.0 } else { 1.0 };
         out.sort_by(|a, b| match (a.value, b.value) {
@@ -468,9 +530,11 @@ impl<'s> Engine<'s> {
         &self,
         org: &DivisionCode,
         level: OrgLevel,
-    ) -> Result<Vec<(DivisionCode, String)>, EngineError> {
-        let key = (org.as_str().to_string(), level);
-        if let Some(hit) = self.units.lock().ok().and_then(|u| u.get(&key).cloned()) {
+    ) -> Result<Units, EngineError> {
+        if let Some(hit) = self
+            .cache
+            .units(self.version, self.scope_key(), org.as_str(), level)
+        {
             return Ok(hit);
         }
         let mut frontier = vec![org.clone()];
@@ -485,9 +549,14 @@ impl<'s> Engine<'s> {
             }
         }
         out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        if let Ok(mut u) = self.units.lock() {
-            u.insert(key, out.clone());
-        }
+        let out = Arc::new(out);
+        self.cache.file_units(
+            self.version,
+            self.scope_key(),
+            org.as_str(),
+            level,
+            out.clone(),
+        );
         Ok(out)
     }
 
@@ -523,13 +592,11 @@ impl<'s> Engine<'s> {
         period: &Period,
     ) -> Result<Option<Target>, EngineError> {
         let def = self.indicator(code)?;
-        let targets = self
-            .store
-            .targets(&self.scope, Some(code), Some(&period.to_string()))
-            .await?;
+        let targets = self.stored_targets(code, period).await?;
         let Some(t) = targets
-            .into_iter()
+            .iter()
             .find(|t| t.target.org_code.as_str() == org)
+            .cloned()
         else {
             return Ok(None);
         };
@@ -547,10 +614,7 @@ impl<'s> Engine<'s> {
     ) -> Result<TargetSummary, EngineError> {
         let def = self.indicator(code)?;
         let org_c = compute::effective_org(&self.scope, &parse_org(org)?);
-        let targets = self
-            .store
-            .targets(&self.scope, Some(code), Some(&period.to_string()))
-            .await?;
+        let targets = self.stored_targets(code, period).await?;
         // Most indicators have no targets: no ranking to compute for them.
         if targets.is_empty() {
             return Ok(TargetSummary {
@@ -561,7 +625,7 @@ impl<'s> Engine<'s> {
         }
         let ranking = self.ranking(code, org_c.as_str(), period, level).await?;
         let mut out = Vec::new();
-        for t in targets {
+        for t in targets.iter().cloned() {
             let Some(actual) = ranking
                 .iter()
                 .find(|f| f.org_code == t.target.org_code.as_str())
@@ -595,6 +659,7 @@ impl<'s> Engine<'s> {
             let mut records = match &p.source {
                 PrimitiveSource::Ledger(l) => {
                     let ledger = self
+                        .defs
                         .ledgers
                         .get(l)
                         .ok_or(EngineError::Store(StoreError::NotFound))?;

@@ -198,8 +198,8 @@ pub async fn install(
                     .await?
                     .units_at(township, level)
                     .await?
-                    .into_iter()
-                    .map(|(c, _)| c)
+                    .iter()
+                    .map(|(c, _)| c.clone())
                     .collect()
             }
             (None, Some(o)) => {

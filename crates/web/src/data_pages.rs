@@ -367,7 +367,7 @@ pub async fn quality(
     };
     let period = Period::parse(&year).map_err(|_| AppError::bad(format!("年份“{year}”无效")))?;
     let scope = me.scope();
-    let engine = Engine::load(state.store.as_ref(), &scope).await?;
+    let engine = Engine::load_cached(state.store.as_ref(), &scope, &state.figures).await?;
     let level = ranking_level(unit.level).unwrap_or(unit.level);
     let list = violations(&engine, unit.code.as_str(), &period, level).await?;
     Ok(render(QualityPage {

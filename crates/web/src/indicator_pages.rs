@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
+use std::sync::Arc;
 use xiangzhi_domain::org::OrgLevel;
 use xiangzhi_domain::period::{Period, PeriodType};
 use xiangzhi_engine::{Change, Engine, EngineError, Figure, Provenance, Target};
@@ -77,9 +78,12 @@ async fn period_of(state: &AppState, me: &CurrentUser, q: &FigureQuery) -> AppRe
 }
 
 /// The level below a unit that rankings compare: villages under a township or county.
+/// The units a unit's figures are compared across: a county looks at its townships (37 rows,
+/// not 520 villages), a township at its villages, a village at its grids.
 pub(crate) fn ranking_level(level: OrgLevel) -> Option<OrgLevel> {
     match level {
-        OrgLevel::Township | OrgLevel::County => Some(OrgLevel::Village),
+        OrgLevel::County => Some(OrgLevel::Township),
+        OrgLevel::Township => Some(OrgLevel::Village),
         OrgLevel::Village => Some(OrgLevel::Grid),
         other => other.child(),
     }
@@ -109,7 +113,7 @@ pub async fn indicators(
     let unit = unit_of(&state, &me, q.org.as_deref()).await?;
     let period = period_of(&state, &me, &q).await?;
     let scope = me.scope();
-    let engine = Engine::load(state.store.as_ref(), &scope).await?;
+    let engine = Engine::load_cached(state.store.as_ref(), &scope, &state.figures).await?;
     let mut rows = Vec::new();
     for def in engine.indicators() {
         let figure = match engine.figure(&def.code, unit.code.as_str(), &period).await {
@@ -182,7 +186,7 @@ pub async fn indicator(
     let unit = unit_of(&state, &me, q.org.as_deref()).await?;
     let period = period_of(&state, &me, &q).await?;
     let scope = me.scope();
-    let engine = Engine::load(state.store.as_ref(), &scope).await?;
+    let engine = Engine::load_cached(state.store.as_ref(), &scope, &state.figures).await?;
     let def = engine.indicator(&code)?.clone();
     let org = unit.code.as_str();
     let change = engine.yoy(&code, org, &period).await?;
@@ -264,7 +268,7 @@ pub async fn records(
     if !me.user.org_code.as_str().starts_with(asked.as_str()) {
         state.store.org_unit(&scope, &asked).await?;
     }
-    let engine = Engine::load(state.store.as_ref(), &scope).await?;
+    let engine = Engine::load_cached(state.store.as_ref(), &scope, &state.figures).await?;
     let p = engine
         .provenance(&code, asked.as_str(), &period, 500)
         .await?;
@@ -294,15 +298,15 @@ pub struct RankRow {
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
-struct DashboardPage {
+struct DashboardPage<'a> {
     chrome: Chrome,
-    unit_name: String,
+    unit_name: &'a str,
     unit_code: String,
     year: String,
-    figures: Vec<KeyFigure>,
-    targets: Vec<Target>,
-    columns: Vec<RankColumn>,
-    ranks: Vec<RankRow>,
+    figures: &'a [KeyFigure],
+    targets: &'a [Target],
+    columns: &'a [RankColumn],
+    ranks: &'a [RankRow],
 }
 
 /// Everything a dashboard shows, computed once for the page and the XLSX export.
@@ -318,18 +322,40 @@ pub(crate) struct Dashboard {
 /// How many indicators the ranking matrix compares.
 const RANK_COLUMNS: usize = 8;
 
+/// A dashboard as the viewer's scope sees it, from the dashboards kept since the last write
+/// (a county leader's page is asked for all day and changes only when data does).
 pub(crate) async fn dashboard_data(
     state: &AppState,
     me: &CurrentUser,
     q: &FigureQuery,
-) -> AppResult<Dashboard> {
+) -> AppResult<Arc<Dashboard>> {
     let unit = unit_of(state, me, q.org.as_deref()).await?;
     let year = match period_of(state, me, q).await? {
         p if p.period_type() == PeriodType::Year => p,
         p => Period::parse(&p.year().to_string()).map_err(|_| AppError::bad("年份无效"))?,
     };
     let scope = me.scope();
-    let engine = Engine::load(state.store.as_ref(), &scope).await?;
+    let version = state.store.data_version().await?;
+    let key = (
+        scope.path.as_str().to_string(),
+        unit.code.as_str().to_string(),
+        year.to_string(),
+    );
+    if let Some(d) = state.dashboards.get(version, &key) {
+        return Ok(d);
+    }
+    let d = Arc::new(compute_dashboard(state, &scope, unit, year).await?);
+    state.dashboards.file(version, key, d.clone());
+    Ok(d)
+}
+
+async fn compute_dashboard(
+    state: &AppState,
+    scope: &xiangzhi_store::Scope,
+    unit: xiangzhi_store::OrgUnit,
+    year: Period,
+) -> AppResult<Dashboard> {
+    let engine = Engine::load_cached(state.store.as_ref(), scope, &state.figures).await?;
     let org = unit.code.as_str();
     let mut figures = Vec::new();
     let mut targets = Vec::new();
@@ -413,13 +439,13 @@ pub async fn dashboard(
     let d = dashboard_data(&state, &me, &q).await?;
     Ok(render(DashboardPage {
         chrome: Chrome::of(&me),
-        unit_name: d.unit.name,
+        unit_name: &d.unit.name,
         unit_code: d.unit.code.to_string(),
         year: d.year.to_string(),
-        figures: d.figures,
-        targets: d.targets,
-        columns: d.columns,
-        ranks: d.ranks,
+        figures: &d.figures,
+        targets: &d.targets,
+        columns: &d.columns,
+        ranks: &d.ranks,
     }))
 }
 

@@ -1,4 +1,6 @@
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
 use xiangzhi_store::Store;
 
@@ -35,6 +37,50 @@ pub struct AppState {
     pub(crate) ledger_uploads: crate::import_pages::UploadStash<crate::ledger_import::LedgerUpload>,
     /// Open311 POSTs per client.
     pub(crate) open311_posts: Arc<crate::rate_limit::RateLimiter>,
+    /// What the indicator engines of all requests have read, kept while no write happens.
+    pub(crate) figures: Arc<xiangzhi_engine::FigureCache>,
+    /// Dashboards by (scope, unit, year), kept while no write happens.
+    pub(crate) dashboards:
+        Arc<Versioned<(String, String, String), crate::indicator_pages::Dashboard>>,
+}
+
+/// Answers valid for one data version ([`Store::data_version`]): a newer version empties the
+/// map, an answer filed under an older one is dropped. At most `CAP` answers are kept.
+pub(crate) struct Versioned<K, V> {
+    inner: Mutex<(i64, HashMap<K, Arc<V>>)>,
+}
+
+impl<K, V> Default for Versioned<K, V> {
+    fn default() -> Self {
+        Versioned {
+            inner: Mutex::new((0, HashMap::new())),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> Versioned<K, V> {
+    /// Answers kept at most; a full map starts again (dashboards are few and cheap to refill).
+    const CAP: usize = 256;
+
+    pub(crate) fn get(&self, version: i64, key: &K) -> Option<Arc<V>> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if g.0 == version {
+            g.1.get(key).cloned()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn file(&self, version: i64, key: K, value: Arc<V>) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if version > g.0 || g.1.len() >= Self::CAP {
+            g.1.clear();
+            g.0 = g.0.max(version);
+        }
+        if g.0 == version {
+            g.1.insert(key, value);
+        }
+    }
 }
 
 impl AppState {
@@ -45,6 +91,8 @@ impl AppState {
             uploads: Default::default(),
             ledger_uploads: Default::default(),
             open311_posts: Default::default(),
+            figures: Default::default(),
+            dashboards: Default::default(),
         }
     }
 }

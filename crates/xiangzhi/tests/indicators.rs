@@ -479,3 +479,84 @@ async fn year_on_year_and_period_on_period_across_a_leap_day() {
         assert!((after_leap.rate.unwrap() + 80.0).abs() < 1e-9);
     }
 }
+
+/// The server keeps what engines read between requests ([`FigureCache`]): a second request
+/// is answered from it, a write is seen by the next request, and a village cadre's figures are
+/// never served to the township or the other way round.
+#[tokio::test]
+async fn a_shared_figure_cache_serves_until_a_write_and_keeps_scopes_apart() {
+    use xiangzhi_engine::FigureCache;
+    use xiangzhi_store::indicator::DataValueInput;
+    let (store, township) = demo().await;
+    let touchang = DivisionCode::parse(TOUCHANG).unwrap();
+    let cadre = Scope::new(store.org_unit(&Scope::all(), &touchang).await.unwrap().path);
+    let cache = Arc::new(FigureCache::new());
+    let revenue = |scope: Scope| {
+        let (store, cache) = (store.clone(), cache.clone());
+        async move {
+            Engine::load_cached(store.as_ref(), &scope, &cache)
+                .await
+                .unwrap()
+                .figure("FISCAL_REVENUE", TOWNSHIP, &y(2023))
+                .await
+                .unwrap()
+                .value
+        }
+    };
+    assert_eq!(revenue(township.clone()).await, Some(1_200_000_000.0));
+    let filed = cache.rows();
+    assert!(filed > 0, "the answer is kept");
+    assert_eq!(revenue(township.clone()).await, Some(1_200_000_000.0));
+    assert_eq!(
+        cache.rows(),
+        filed,
+        "the second request is answered from the cache"
+    );
+
+    store
+        .save_data_value(
+            &xiangzhi_store::Actor::system("test"),
+            DataValueInput {
+                element_code: "FISCAL_REVENUE".into(),
+                org_code: DivisionCode::parse(TOWNSHIP).unwrap(),
+                period: "2023".into(),
+                value: 1_250_000_000.0,
+                comment: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        revenue(township.clone()).await,
+        Some(1_250_000_000.0),
+        "a write is seen by the next request"
+    );
+
+    // Township first, then the cadre, then the township again, through one cache: each gets
+    // what a fresh engine of their own scope computes.
+    for scope in [township.clone(), cadre.clone(), township.clone()] {
+        for code in ["GRAIN_AREA", "MIN_LIVING_NEW_HOUSEHOLDS"] {
+            let cached = Engine::load_cached(store.as_ref(), &scope, &cache)
+                .await
+                .unwrap()
+                .figure(code, TOWNSHIP, &y(2023))
+                .await
+                .unwrap();
+            let fresh = xiangzhi_engine::figure(store.as_ref(), &scope, code, TOWNSHIP, &y(2023))
+                .await
+                .unwrap();
+            assert_eq!(cached, fresh, "{code} in {}", scope.path.as_str());
+        }
+    }
+    let whole =
+        xiangzhi_engine::figure(store.as_ref(), &township, "GRAIN_AREA", TOWNSHIP, &y(2023))
+            .await
+            .unwrap();
+    let own = xiangzhi_engine::figure(store.as_ref(), &cadre, "GRAIN_AREA", TOWNSHIP, &y(2023))
+        .await
+        .unwrap();
+    assert_ne!(
+        whole.value, own.value,
+        "the two scopes see different figures"
+    );
+}

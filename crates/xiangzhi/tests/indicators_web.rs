@@ -6,6 +6,23 @@ mod common;
 
 use common::*;
 
+/// Saves a 2023 value of a data element for 连城乡, as its clerk would.
+async fn save_township_value(app: &TestApp, element: &str, value: f64) {
+    app.store
+        .save_data_value(
+            &xiangzhi_store::Actor::system("test"),
+            xiangzhi_store::indicator::DataValueInput {
+                element_code: element.into(),
+                org_code: xiangzhi_domain::org::DivisionCode::parse("361002201").unwrap(),
+                period: "2023".into(),
+                value,
+                comment: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn dashboard_shows_figures_targets_rankings_and_charts() {
     let app = spawn_app().await;
@@ -195,19 +212,7 @@ async fn quality_page_lists_violations_with_links() {
     // The page's own explanation names the rule; a violation reads "数值 … 超出合理范围（…）".
     assert!(!before.contains("超出合理范围（"), "{before}");
     // A coverage over 100% is accepted (the clerk may be right) but flagged.
-    app.store
-        .save_data_value(
-            &xiangzhi_store::Actor::system("test"),
-            xiangzhi_store::indicator::DataValueInput {
-                element_code: "FOREST_COVERAGE".into(),
-                org_code: xiangzhi_domain::org::DivisionCode::parse("361002201").unwrap(),
-                period: "2023".into(),
-                value: 156.2,
-                comment: String::new(),
-            },
-        )
-        .await
-        .unwrap();
+    save_township_value(&app, "FOREST_COVERAGE", 156.2).await;
     let after = leader
         .page(&app, "/data/quality?org=361002201&year=2023")
         .await;
@@ -219,4 +224,40 @@ async fn quality_page_lists_violations_with_links() {
         after.contains("href=\"/data?org=361002201&#38;period=2023\""),
         "{after}"
     );
+}
+
+/// Dashboards are kept between requests until the next write: the second request is the
+/// same page, a saved value shows on the next one, and a village cadre's dashboard is never
+/// the township's.
+#[tokio::test]
+async fn a_kept_dashboard_follows_every_write_and_every_scope() {
+    let app = spawn_app().await;
+    let leader = app.login_as("leader", PASSWORD).await;
+    let url = "/dashboard?org=361002201&year=2023";
+    let first = leader.page(&app, url).await;
+    assert!(first.contains("1200万元"), "fiscal revenue as seeded");
+    assert_eq!(leader.page(&app, url).await, first);
+    save_township_value(&app, "FISCAL_REVENUE", 1_250_000_000.0).await;
+    let after = leader.page(&app, url).await;
+    assert!(after.contains("1250万元"), "the saved value is shown");
+    assert!(!after.contains("1200万元"));
+
+    // A village cadre asking for the township's dashboard gets their village's part (or
+    // nothing), never the township's kept page.
+    let cadre = app.login_as("cadre", PASSWORD).await;
+    let res = cadre.client.get(app.url(url)).send().await.unwrap();
+    if res.status() == 200 {
+        let theirs = res.text().await.unwrap();
+        assert!(
+            !theirs.contains("1250万元"),
+            "a township figure leaked to a village"
+        );
+        assert!(
+            !theirs.contains("舍头村委会"),
+            "another village's ranking leaked"
+        );
+    } else {
+        assert_eq!(res.status(), 404);
+    }
+    assert!(leader.page(&app, url).await.contains("1250万元"));
 }
