@@ -114,6 +114,7 @@ pub struct EntryImportOutcome {
 pub struct SubmissionCell {
     pub org_code: DivisionCode,
     pub org_name: String,
+    pub org_path: String,
     pub period: String,
     pub status: SubmissionStatus,
     pub unlocked: bool,

@@ -490,6 +490,7 @@ macro_rules! impl_ledger_store {
                     Ok(SubmissionCell {
                         org_code: DivisionCode::parse(&org.code).map_err(|_| bad_row("区划代码"))?,
                         org_name: org.name.clone(),
+                        org_path: org.path.clone(),
                         period: period.to_string(),
                         status,
                         unlocked,
@@ -872,7 +873,7 @@ macro_rules! impl_ledger_store {
                     let ledger = self.ledger_by_code(ledger).await?;
                     let level = level_of(ledger.definition.level);
                     let (lo, hi) = (scope.path.as_str().to_string(), scope.path.upper_bound());
-                    let units = ::sqlx::query("SELECT code, name FROM org_units WHERE level = $1 AND valid_to IS NULL AND path >= $2 AND path < $3 ORDER BY code")
+                    let units = ::sqlx::query("SELECT code, name, path FROM org_units WHERE level = $1 AND valid_to IS NULL AND path >= $2 AND path < $3 ORDER BY code")
                         .bind(level.as_str())
                         .bind(&lo)
                         .bind(&hi)
@@ -900,12 +901,14 @@ macro_rules! impl_ledger_store {
                     for u in &units {
                         let code: String = u.try_get("code").map_err(err)?;
                         let name: String = u.try_get("name").map_err(err)?;
+                        let path: String = u.try_get("path").map_err(err)?;
                         for p in periods {
                             let key = (code.clone(), p.clone());
                             let (s, unlocked, note) = status.get(&key).cloned().unwrap_or(("draft".into(), false, String::new()));
                             out.push(SubmissionCell {
                                 org_code: DivisionCode::parse(&code).map_err(|_| bad_row("区划代码"))?,
                                 org_name: name.clone(),
+                                org_path: path.clone(),
                                 period: p.clone(),
                                 status: SubmissionStatus::parse(&s).ok_or_else(|| bad_row("报送状态"))?,
                                 unlocked,

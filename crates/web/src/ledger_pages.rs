@@ -187,6 +187,15 @@ pub struct GridRow {
     cells: Vec<GridCell>,
 }
 
+/// One unit above the filling units (a township on a county's page): per period, how many of
+/// its filling units have reported.
+pub struct SummaryRow {
+    org_code: String,
+    org_name: String,
+    /// `(reported, filling units)` per period.
+    cells: Vec<(usize, usize)>,
+}
+
 pub struct GridCell {
     period: String,
     status: &'static str,
@@ -215,6 +224,10 @@ struct LedgerPage {
     year: String,
     periods: Vec<(String, String)>,
     grid: Vec<GridRow>,
+    /// Instead of `grid` when the unit shown lies two or more levels above the filling units.
+    summary: Vec<SummaryRow>,
+    /// The unit shown when it is not the viewer's own.
+    org: Option<(String, String)>,
     submitted: usize,
     cells: usize,
     notice: Option<&'static str>,
@@ -227,6 +240,8 @@ pub struct LedgerQueryParams {
     year: Option<String>,
     period: Option<String>,
     ok: Option<String>,
+    /// A unit inside the viewer's scope to show instead of the whole scope.
+    org: Option<String>,
 }
 
 fn notice(ok: Option<&str>) -> Option<&'static str> {
@@ -299,6 +314,41 @@ fn overdue(def: &LedgerDefinition, c: &SubmissionCell) -> bool {
             .is_some_and(|d| Utc::now().date_naive() > d)
 }
 
+/// Cells counted per child unit (by org path), in the children's order; a period's cells come
+/// in the order of `periods` for each filling unit.
+fn summary_rows(
+    children: &[xiangzhi_store::OrgUnit],
+    cells: &[SubmissionCell],
+    periods: usize,
+) -> Vec<SummaryRow> {
+    let mut rows: Vec<SummaryRow> = children
+        .iter()
+        .map(|c| SummaryRow {
+            org_code: c.code.to_string(),
+            org_name: c.name.clone(),
+            cells: vec![(0, 0); periods],
+        })
+        .collect();
+    for (i, c) in cells.iter().enumerate() {
+        let Some(k) = children
+            .iter()
+            .position(|u| c.org_path.starts_with(u.path.as_str()))
+        else {
+            continue;
+        };
+        let slot = &mut rows[k].cells[i % periods.max(1)];
+        slot.1 += 1;
+        if matches!(
+            c.status,
+            SubmissionStatus::Submitted | SubmissionStatus::Approved
+        ) {
+            slot.0 += 1;
+        }
+    }
+    rows.retain(|r| r.cells.iter().any(|c| c.1 > 0));
+    rows
+}
+
 fn grid_rows(me: &CurrentUser, def: &LedgerDefinition, cells: Vec<SubmissionCell>) -> Vec<GridRow> {
     let mut rows: Vec<GridRow> = Vec::new();
     for c in cells {
@@ -336,10 +386,28 @@ pub async fn ledger(
         .filter(|y| y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()))
         .unwrap_or_else(|| Utc::now().year().to_string());
     let periods = grid_periods(def, &year, q.period.as_deref());
-    let cells = state
-        .store
-        .submission_grid(&me.scope(), &code, &periods)
-        .await?;
+    // Outside the viewer's scope a unit is not found.
+    let unit = match some(&q.org) {
+        Some(c) => Some(state.store.org_unit(&me.scope(), &parse_code(&c)?).await?),
+        None => None,
+    };
+    let scope = unit
+        .as_ref()
+        .map_or_else(|| me.scope(), |u| Scope::new(u.path.clone()));
+    let cells = state.store.submission_grid(&scope, &code, &periods).await?;
+    // A county sees its townships, each with how many villages reported, not 520 villages;
+    // a township's link opens its own grid.
+    let shown_level = unit.as_ref().map_or(me.user.org_code.level(), |u| u.level);
+    let summary = if shown_level
+        .child()
+        .is_some_and(|c| c.code_len() < level_of(def).code_len())
+    {
+        let parent = unit.as_ref().map_or(&me.user.org_code, |u| &u.code);
+        let children = state.store.org_children(&scope, Some(parent)).await?;
+        summary_rows(&children, &cells, periods.len())
+    } else {
+        Vec::new()
+    };
     let submitted = cells
         .iter()
         .filter(|c| {
@@ -374,7 +442,13 @@ pub async fn ledger(
             .iter()
             .map(|p| (p.clone(), period_label(p)))
             .collect(),
-        grid: grid_rows(&me, def, cells),
+        grid: if summary.is_empty() {
+            grid_rows(&me, def, cells)
+        } else {
+            Vec::new()
+        },
+        summary,
+        org: unit.map(|u| (u.code.to_string(), u.name)),
         submitted,
         cells: n,
         notice: notice(q.ok.as_deref()),

@@ -969,3 +969,40 @@ async fn an_overdue_period_is_locked_until_the_township_unlocks_it() {
     assert_eq!(status, 303, "{html}");
     assert!(location.contains("ok=saved"));
 }
+
+/// A county's page of a village ledger lists its townships, each with how many villages have
+/// reported, and each township opens its own village grid; a unit outside the viewer's scope
+/// is not found.
+#[tokio::test]
+async fn a_county_sees_townships_and_opens_a_townships_grid() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let county = admin.page(&app, "/ledgers/agri?year=2023").await;
+    assert!(county.contains("id=\"completion-summary\""), "{county}");
+    assert!(
+        !county.contains("id=\"completion\""),
+        "no grid of every village"
+    );
+    assert!(
+        county.contains("/ledgers/agri?org=361002201&year=2023\">连城乡"),
+        "{county}"
+    );
+    // 连城乡 has 12 villages; a yearly ledger has one period.
+    assert!(county.contains("/12</td>"), "{county}");
+
+    let township = admin
+        .page(&app, "/ledgers/agri?org=361002201&year=2023")
+        .await;
+    assert!(township.contains("id=\"completion\""), "{township}");
+    assert!(township.contains("头昌村委会"));
+    assert!(
+        township.contains("name=\"org\" value=\"361002201\""),
+        "the year form keeps the unit"
+    );
+
+    let cadre = app.login("cadre").await;
+    for url in ["/ledgers/agri?org=361002201", "/ledgers/agri?org=361002202"] {
+        let res = cadre.client.get(app.url(url)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{url}");
+    }
+}
