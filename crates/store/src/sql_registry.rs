@@ -1005,8 +1005,10 @@ macro_rules! impl_registry_store {
                     t.mark("begin");
                     if <$Store>::BACKEND == "sqlite" {
                         // Index pages of a large import must stay in memory: a 32 MB cache spills
-                        // them to the WAL again and again (10x slower at 600,000 rows).
-                        ::sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await.map_err(err)?;
+                        // them to the WAL again and again (10x slower at 600,000 rows), and 256 MB
+                        // still spilled the table of 600,000 people before the index rebuild read
+                        // it back. Pages are taken as needed, so a small import stays small.
+                        ::sqlx::query("PRAGMA cache_size = -1048576").execute(&mut *tx).await.map_err(err)?;
                         // each multi-row INSERT keeps a statement journal; in memory, not a temp file
                         ::sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *tx).await.map_err(err)?;
                         // the index rebuild below sorts on helper threads when cores are free
@@ -2031,32 +2033,33 @@ macro_rules! impl_registry_store {
                 /// From the kept tallies (migration 0012): a few rows per org unit, not a count of
                 /// every person in the scope.
                 async fn registry_counts(&self, scope: &Scope) -> StoreResult<RegistryCounts> {
-                    let rows = ::sqlx::query(
-                        "SELECT entity, state, CAST(SUM(n) AS BIGINT) AS n FROM registry_tallies WHERE org_path >= $1 AND org_path < $2 GROUP BY entity, state",
-                    )
-                    .bind(scope.path.as_str())
-                    .bind(scope.path.upper_bound())
-                    .fetch_all(self.read())
-                    .await
-                    .map_err(err)?;
-                    let mut c = RegistryCounts::default();
-                    for r in &rows {
-                        let entity: String = r.try_get("entity").map_err(err)?;
-                        let state: String = r.try_get("state").map_err(err)?;
-                        let n: i64 = r.try_get("n").map_err(err)?;
-                        match (entity.as_str(), state.as_str()) {
-                            ("person", s) => match PersonStatus::parse(s) {
-                                Some(PersonStatus::Registered) => c.persons_registered = n,
-                                Some(PersonStatus::Deceased) => c.persons_deceased = n,
-                                Some(PersonStatus::MovedOut) => c.persons_moved_out = n,
-                                None => {}
-                            },
-                            ("household", s) if s == HouseholdStatus::Active.as_str() => c.households_active = n,
-                            ("enterprise", "active") => c.enterprises_active = n,
-                            _ => {}
-                        }
-                    }
-                    Ok(c)
+                    // One pass over the scope's range of the key, summing each count on the way: a
+                    // GROUP BY sorted the county's 5,900 tallies on every page of the person list.
+                    let sum = |entity: &str, state: &str| {
+                        format!("CAST(COALESCE(SUM(CASE WHEN entity = '{entity}' AND state = '{state}' THEN n END), 0) AS BIGINT)")
+                    };
+                    let sql = format!(
+                        "SELECT {}, {}, {}, {}, {} FROM registry_tallies WHERE org_path >= $1 AND org_path < $2",
+                        sum("person", PersonStatus::Registered.as_str()),
+                        sum("person", PersonStatus::Deceased.as_str()),
+                        sum("person", PersonStatus::MovedOut.as_str()),
+                        sum("household", HouseholdStatus::Active.as_str()),
+                        sum("enterprise", "active"),
+                    );
+                    let r = ::sqlx::query(q(sql))
+                        .bind(scope.path.as_str())
+                        .bind(scope.path.upper_bound())
+                        .fetch_one(self.read())
+                        .await
+                        .map_err(err)?;
+                    let n = |i: usize| -> StoreResult<i64> { r.try_get(i).map_err(err) };
+                    Ok(RegistryCounts {
+                        persons_registered: n(0)?,
+                        persons_deceased: n(1)?,
+                        persons_moved_out: n(2)?,
+                        households_active: n(3)?,
+                        enterprises_active: n(4)?,
+                    })
                 }
 
                 async fn person_export_page(&self, actor: &Actor, query: &PersonQuery, reveal: bool) -> StoreResult<Vec<(Person, Option<String>, Option<String>)>> {
