@@ -43,6 +43,12 @@ fn push_row(buf: &mut String, row: &[Val<'_>], id: Option<i64>) {
             Val::Int(n) => {
                 let _ = write!(buf, "{n}");
             }
+            // Rust writes an f64 in full decimal digits (no exponent), which PostgreSQL reads back
+            // to the same double.
+            Val::Real(x) => {
+                let _ = write!(buf, "{x}");
+            }
+            Val::Bool(b) => buf.push(if *b { 't' } else { 'f' }),
             Val::Date(d) => {
                 let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
             }

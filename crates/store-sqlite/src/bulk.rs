@@ -62,6 +62,9 @@ impl Stmt {
                 match v {
                     Val::Text(s) => bind_text(self.stmt, idx, s),
                     Val::Int(n) => ffi::sqlite3_bind_int64(self.stmt, idx, *n),
+                    Val::Real(x) => ffi::sqlite3_bind_double(self.stmt, idx, *x),
+                    // as sqlx stores a bool: 0 or 1
+                    Val::Bool(b) => ffi::sqlite3_bind_int64(self.stmt, idx, i64::from(*b)),
                     Val::Null => ffi::sqlite3_bind_null(self.stmt, idx),
                     Val::Date(d) => {
                         // as sqlx stores a NaiveDate: `%Y-%m-%d` text

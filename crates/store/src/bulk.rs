@@ -11,14 +11,19 @@ use chrono::NaiveDate;
 pub enum Col {
     Text,
     Int,
+    Real,
+    Bool,
     Date,
 }
 
 /// One value of a row; `Null` in any column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val<'a> {
     Text(&'a str),
     Int(i64),
+    /// Finite (a ledger's numeric slots).
+    Real(f64),
+    Bool(bool),
     Date(NaiveDate),
     Null,
 }
@@ -38,6 +43,12 @@ impl<'a> From<Option<&'a str>> for Val<'a> {
 impl From<Option<i64>> for Val<'_> {
     fn from(i: Option<i64>) -> Self {
         i.map_or(Val::Null, Val::Int)
+    }
+}
+
+impl From<Option<f64>> for Val<'_> {
+    fn from(x: Option<f64>) -> Self {
+        x.filter(|x| x.is_finite()).map_or(Val::Null, Val::Real)
     }
 }
 
@@ -100,3 +111,41 @@ pub const PERSONS: BulkTable = BulkTable {
         ("created_at", Col::Text),
     ],
 };
+
+/// Ledger entries as an import writes them; `n1`… are the numeric slots the aggregates read.
+pub const LEDGER_ENTRIES: BulkTable = BulkTable {
+    table: "ledger_entries",
+    columns: &[
+        ("ledger_id", Col::Int),
+        ("version", Col::Int),
+        ("org_code", Col::Text),
+        ("org_path", Col::Text),
+        ("period", Col::Text),
+        ("subject", Col::Text),
+        ("subject_label", Col::Text),
+        ("vals", Col::Text),
+        ("filled", Col::Bool),
+        ("void", Col::Bool),
+        ("updated_at", Col::Text),
+        ("updated_by", Col::Text),
+        ("n1", Col::Real),
+        ("n2", Col::Real),
+        ("n3", Col::Real),
+        ("n4", Col::Real),
+        ("n5", Col::Real),
+        ("n6", Col::Real),
+        ("n7", Col::Real),
+        ("n8", Col::Real),
+        ("n9", Col::Real),
+        ("n10", Col::Real),
+        ("n11", Col::Real),
+        ("n12", Col::Real),
+        ("n13", Col::Real),
+        ("n14", Col::Real),
+        ("n15", Col::Real),
+        ("n16", Col::Real),
+    ],
+};
+
+/// The fixed columns of [`LEDGER_ENTRIES`] before its numeric slots.
+pub const LEDGER_ENTRY_FIXED: usize = 12;

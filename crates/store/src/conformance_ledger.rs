@@ -637,6 +637,93 @@ pub async fn ledger_aggregates_by_unit_and_period(store: TestStore) {
     assert!(none.iter().all(|r| r.entries == 0));
 }
 
+/// An import's new rows without a subject go in through the backend's bulk path: they must
+/// read back, count and sum exactly as rows saved one by one, under the importer's name.
+pub async fn an_import_of_free_rows_reads_as_saved_rows(store: TestStore) {
+    seeded(&store).await;
+    define(&store).await;
+    let cadre = actor_at(&store, TOUCHANG, Role::VillageCadre).await;
+    let row = |line: usize, period: &str, s: i64, a: Option<i64>| {
+        let mut v = vec![("sessions", FieldValue::Int(s))];
+        if let Some(a) = a {
+            v.push(("audience", FieldValue::Int(a)));
+        }
+        EntryImportRow {
+            line,
+            entry: input(TOUCHANG, period, vals(&v)),
+        }
+    };
+    let rows = [
+        row(2, "202301", 2, Some(40)),
+        row(3, "202301", 3, None),
+        row(4, "202302", 1, Some(15)),
+    ];
+    let out = store
+        .import_entries(&cadre, "fanzha", &rows, false)
+        .await
+        .unwrap();
+    assert!(out.committed && out.new == 3, "{out:?}");
+    // The same rows saved one by one, in 2024.
+    for r in &rows {
+        let mut e = r.entry.clone();
+        e.period = e.period.replace("2023", "2024");
+        store.save_entry(&cadre, "fanzha", e).await.unwrap();
+    }
+    let read = |period: &'static str| {
+        let (store, scope) = (store.clone(), cadre.scope.clone());
+        async move {
+            let q = EntryQuery {
+                org: None,
+                period: Some(period.into()),
+                include_void: false,
+                after_id: None,
+                limit: 100,
+            };
+            let mut out: Vec<_> = store
+                .entries(&scope, "fanzha", &q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.values, e.filled, e.void, e.org_code, e.updated_by))
+                .collect();
+            out.sort_by_key(|(v, ..)| format!("{v:?}"));
+            out
+        }
+    };
+    for (imported, saved) in [("202301", "202401"), ("202302", "202402")] {
+        let a = read(imported).await;
+        assert_eq!(a.len(), if imported == "202301" { 2 } else { 1 });
+        assert_eq!(a, read(saved).await, "{imported}");
+        assert!(a.iter().all(|(_, filled, void, ..)| *filled && !*void));
+    }
+    let sums = |prefix: &'static str| {
+        let (store, scope) = (store.clone(), cadre.scope.clone());
+        async move {
+            let r = store
+                .ledger_aggregate(
+                    &scope,
+                    "fanzha",
+                    &LedgerQuery {
+                        period_prefix: Some(prefix.into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let f = &r[0].fields;
+            (
+                r[0].entries,
+                f["sessions"].sum,
+                f["audience"].sum,
+                f["audience"].avg(),
+            )
+        }
+    };
+    assert_eq!(sums("2023").await, (3, Some(6.0), Some(55.0), Some(27.5)));
+    assert_eq!(sums("2023").await, sums("2024").await);
+    assert_eq!(store.audit_verify().await.unwrap().first_break, None);
+}
+
 #[macro_export]
 macro_rules! ledger_conformance_tests {
     ($make:expr) => {
@@ -645,7 +732,8 @@ macro_rules! ledger_conformance_tests {
             ledger_scope_hides_other_villages,
             ledger_submissions_lock_and_unlock,
             ledger_rosters_and_imports,
-            ledger_aggregates_by_unit_and_period
+            ledger_aggregates_by_unit_and_period,
+            an_import_of_free_rows_reads_as_saved_rows
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
