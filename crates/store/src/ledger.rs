@@ -310,12 +310,25 @@ pub trait LedgerStore: Send + Sync {
         dry_run: bool,
     ) -> StoreResult<EntryImportOutcome>;
 
-    /// Units of the ledger's filling level in scope × the given periods.
+    /// Units of the ledger's filling level in scope × the given periods, with their entries
+    /// counted.
     async fn submission_grid(
         &self,
         scope: &Scope,
         ledger: &str,
         periods: &[String],
+    ) -> StoreResult<Vec<SubmissionCell>> {
+        self.submission_cells(scope, ledger, periods, true).await
+    }
+
+    /// As [`LedgerStore::submission_grid`]; without `count_entries` every `entries` is 0 and
+    /// the entries are not read (a county's summary of 2,000,000 rows needs the states only).
+    async fn submission_cells(
+        &self,
+        scope: &Scope,
+        ledger: &str,
+        periods: &[String],
+        count_entries: bool,
     ) -> StoreResult<Vec<SubmissionCell>>;
 
     /// Submit (a writer in scope), return / approve / unlock (township review roles). Audited.

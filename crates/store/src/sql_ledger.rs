@@ -939,7 +939,7 @@ macro_rules! impl_ledger_store {
                     Ok(out)
                 }
 
-                async fn submission_grid(&self, scope: &Scope, ledger: &str, periods: &[String]) -> StoreResult<Vec<SubmissionCell>> {
+                async fn submission_cells(&self, scope: &Scope, ledger: &str, periods: &[String], count_entries: bool) -> StoreResult<Vec<SubmissionCell>> {
                     let ledger = self.ledger_by_code(ledger).await?;
                     let level = level_of(ledger.definition.level);
                     let (lo, hi) = (scope.path.as_str().to_string(), scope.path.upper_bound());
@@ -961,28 +961,37 @@ macro_rules! impl_ledger_store {
                         );
                     }
                     let mut counts: HashMap<(String, String), i64> = HashMap::new();
-                    for r in ::sqlx::query("SELECT org_code, period, COUNT(*) AS n FROM ledger_entries WHERE ledger_id = $1 AND void = FALSE AND filled = TRUE AND org_path >= $2 AND org_path < $3 GROUP BY org_code, period")
-                        .bind(ledger.id).bind(&lo).bind(&hi)
-                        .fetch_all(self.read()).await.map_err(err)?
-                    {
-                        counts.insert((r.try_get("org_code").map_err(err)?, r.try_get("period").map_err(err)?), r.try_get("n").map_err(err)?);
+                    let counted = if count_entries {
+                        // by path, which the aggregate index holds: grouping by code read every
+                        // row of a township's 54,000 from the table
+                        ::sqlx::query("SELECT org_path, period, COUNT(*) AS n FROM ledger_entries WHERE ledger_id = $1 AND void = FALSE AND filled = TRUE AND org_path >= $2 AND org_path < $3 GROUP BY org_path, period")
+                            .bind(ledger.id).bind(&lo).bind(&hi)
+                            .fetch_all(self.read()).await.map_err(err)?
+                    } else {
+                        Vec::new()
+                    };
+                    for r in counted {
+                        counts.insert((r.try_get("org_path").map_err(err)?, r.try_get("period").map_err(err)?), r.try_get("n").map_err(err)?);
                     }
                     let mut out = Vec::new();
                     for u in &units {
                         let code: String = u.try_get("code").map_err(err)?;
                         let name: String = u.try_get("name").map_err(err)?;
                         let path: String = u.try_get("path").map_err(err)?;
+                        let org_code = DivisionCode::parse(&code).map_err(|_| bad_row("区划代码"))?;
                         for p in periods {
-                            let key = (code.clone(), p.clone());
-                            let (s, unlocked, note) = status.get(&key).cloned().unwrap_or(("draft".into(), false, String::new()));
+                            // most cells have no submission and, on a county's summary, no count:
+                            // no keys built for them (6,240 cells per page)
+                            let state = if status.is_empty() { None } else { status.get(&(code.clone(), p.clone())).cloned() };
+                            let (s, unlocked, note) = state.unwrap_or_else(|| ("draft".into(), false, String::new()));
                             out.push(SubmissionCell {
-                                org_code: DivisionCode::parse(&code).map_err(|_| bad_row("区划代码"))?,
+                                org_code: org_code.clone(),
                                 org_name: name.clone(),
                                 org_path: path.clone(),
                                 period: p.clone(),
                                 status: SubmissionStatus::parse(&s).ok_or_else(|| bad_row("报送状态"))?,
                                 unlocked,
-                                entries: counts.get(&key).copied().unwrap_or(0),
+                                entries: if counts.is_empty() { 0 } else { counts.get(&(path.clone(), p.clone())).copied().unwrap_or(0) },
                                 note,
                             });
                         }

@@ -329,11 +329,20 @@ fn summary_rows(
             cells: vec![(0, 0); periods],
         })
         .collect();
+    // a unit's cells come together, one per period: find its child once
+    let mut last: Option<(&str, Option<usize>)> = None;
     for (i, c) in cells.iter().enumerate() {
-        let Some(k) = children
-            .iter()
-            .position(|u| c.org_path.starts_with(u.path.as_str()))
-        else {
+        let k = match last {
+            Some((path, k)) if path == c.org_path => k,
+            _ => {
+                let k = children
+                    .iter()
+                    .position(|u| c.org_path.starts_with(u.path.as_str()));
+                last = Some((&c.org_path, k));
+                k
+            }
+        };
+        let Some(k) = k else {
             continue;
         };
         let slot = &mut rows[k].cells[i % periods.max(1)];
@@ -394,14 +403,17 @@ pub async fn ledger(
     let scope = unit
         .as_ref()
         .map_or_else(|| me.scope(), |u| Scope::new(u.path.clone()));
-    let cells = state.store.submission_grid(&scope, &code, &periods).await?;
     // A county sees its townships, each with how many villages reported, not 520 villages;
     // a township's link opens its own grid.
     let shown_level = unit.as_ref().map_or(me.user.org_code.level(), |u| u.level);
-    let summary = if shown_level
+    let summarise = shown_level
         .child()
-        .is_some_and(|c| c.code_len() < level_of(def).code_len())
-    {
+        .is_some_and(|c| c.code_len() < level_of(def).code_len());
+    let cells = state
+        .store
+        .submission_cells(&scope, &code, &periods, !summarise)
+        .await?;
+    let summary = if summarise {
         let parent = unit.as_ref().map_or(&me.user.org_code, |u| &u.code);
         let children = state.store.org_children(&scope, Some(parent)).await?;
         summary_rows(&children, &cells, periods.len())
