@@ -4,7 +4,7 @@
 -- environment (BENCH_KP, BENCH_CSRF).
 local kp = os.getenv("BENCH_KP")
 local csrf = os.getenv("BENCH_CSRF")
-local reads = { "/", "/persons?q=%E5%BC%A0", "/persons/1000", "/ledgers/agri" }
+local reads = { "/", "/persons?q=%E5%BC%A0", "/persons/1000", "/ledgers/safety_check?year=2023" }
 local n = 0
 local post_headers = nil
 

@@ -407,6 +407,23 @@ const YEARLY_LEDGERS: &[(&str, &[YearlyField])] = &[
     ("collective_income", &[("income", 80, None)]),
 ];
 
+/// The columns of a built-in ledger's import file: `fixed` ones, then the fields `keys`.
+fn import_headers(code: &str, fixed: &[&str], keys: &[&str]) -> Result<Vec<String>> {
+    let def = crate::ledger_pack::definition(code)
+        .expect("a built-in ledger")
+        .context("built-in ledger")?;
+    let mut headers: Vec<String> = fixed.iter().map(|h| h.to_string()).collect();
+    for key in keys {
+        let f = def
+            .fields
+            .iter()
+            .find(|f| f.key == *key)
+            .with_context(|| format!("{code}.{key}"))?;
+        headers.push(f.header());
+    }
+    Ok(headers)
+}
+
 /// The path of a yearly ledger's import file, under the output directory.
 pub fn yearly_ledger_file(code: &str) -> String {
     format!("ledgers/{code}.csv")
@@ -418,22 +435,8 @@ fn write_yearly_ledgers(dir: &Path, villages: &[Village], seed: u64) -> Result<V
     let mut rng = Rng::new(seed ^ 0x0059_EA21);
     std::fs::create_dir_all(dir.join("ledgers"))?;
     for (code, fields) in YEARLY_LEDGERS {
-        let def = crate::ledger_pack::definition(code)
-            .expect("a built-in ledger")
-            .context("built-in ledger")?;
-        let mut headers = vec![
-            COL_ORG.to_string(),
-            COL_PERIOD.to_string(),
-            COL_SUBJECT.to_string(),
-        ];
-        for (key, _, _) in *fields {
-            let f = def
-                .fields
-                .iter()
-                .find(|f| f.key == *key)
-                .with_context(|| format!("{code}.{key}"))?;
-            headers.push(f.header());
-        }
+        let keys: Vec<&str> = fields.iter().map(|(k, _, _)| *k).collect();
+        let headers = import_headers(code, &[COL_ORG, COL_PERIOD, COL_SUBJECT], &keys)?;
         let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
         let name = yearly_ledger_file(code);
         let mut w = csv_file(dir, &name, &refs)?;
@@ -462,46 +465,131 @@ fn write_yearly_ledgers(dir: &Path, villages: &[Village], seed: u64) -> Result<V
     Ok(files)
 }
 
-/// Monthly ledgers of the built-in pack the entries are spread over, with a quantity range.
-const LEDGERS: &[(&str, u64)] = &[
-    ("agri", 500),
-    ("winter_crop", 300),
-    ("toilet", 20),
-    ("straw_fire", 5),
-    ("fishing_patrol", 30),
-    ("safety_check", 40),
-    ("anti_fraud", 200),
-    ("sanitation_score", 100),
+/// How a generated field of a monthly ledger gets its value.
+enum Gen {
+    /// A day of the entry's month.
+    Day,
+    /// `lo..=hi`.
+    Int(u64, u64),
+    /// At most the value of an earlier field (整改数 ≤ 隐患数).
+    AtMost(&'static str),
+    /// One of these.
+    Pick(&'static [&'static str]),
+    /// The village's name and this.
+    Named(&'static str),
+}
+
+/// The monthly "10+X" ledgers of the built-in pack whose villages file free rows (a patrol, a
+/// check, a station's inspection), with how each column is filled. Only these columns are
+/// written; the import leaves the others empty.
+const MONTHLY_LEDGERS: &[(&str, &[(&str, Gen)])] = &[
+    (
+        "fishing_patrol",
+        &[
+            ("patrol_on", Gen::Day),
+            ("water", Gen::Pick(&["东风水库", "长塘", "抚河段", "西港"])),
+            ("patrollers", Gen::Int(1, 6)),
+            ("km", Gen::Int(1, 30)),
+            ("violations", Gen::Int(0, 2)),
+        ],
+    ),
+    (
+        "safety_check",
+        &[
+            (
+                "place",
+                Gen::Pick(&["农贸市场", "加油站", "学校食堂", "敬老院", "砖厂"]),
+            ),
+            ("category", Gen::Pick(&["食品安全", "消防安全", "交通安全"])),
+            ("checked_on", Gen::Day),
+            ("hazards", Gen::Int(0, 4)),
+            ("fixed", Gen::AtMost("hazards")),
+        ],
+    ),
+    (
+        "elderly_care",
+        &[
+            ("center", Gen::Named("颐养之家")),
+            ("served", Gen::Int(5, 60)),
+            ("meals", Gen::Int(0, 1500)),
+            ("visits", Gen::Int(0, 30)),
+        ],
+    ),
+    (
+        "water_ops",
+        &[
+            ("station", Gen::Named("供水站")),
+            ("kind", Gen::Pick(&["供水站", "污水处理站"])),
+            ("inspected_on", Gen::Day),
+            ("running", Gen::Pick(&["是", "是", "是", "否"])),
+        ],
+    ),
 ];
 
-/// `count` ledger entries over 2023, spread over the villages and the monthly ledgers.
-fn write_ledger_entries(dir: &Path, villages: &[Village], count: usize, seed: u64) -> Result<()> {
-    let mut w = csv_file(
-        dir,
-        "ledger_entries.csv",
-        &["台账", "单位代码", "日期", "数量", "金额（元）"],
-    )?;
+/// The path of a monthly ledger's import file, under the output directory.
+pub fn monthly_ledger_file(code: &str) -> String {
+    format!("ledgers/monthly/{code}.csv")
+}
+
+/// `count` rows of the monthly ledgers over 2023, in their import format (one file per
+/// ledger), spread over the villages, months and ledgers.
+fn write_monthly_ledgers(
+    dir: &Path,
+    villages: &[Village],
+    count: usize,
+    seed: u64,
+) -> Result<Vec<String>> {
+    use xiangzhi_intake::ledger::{COL_ORG, COL_PERIOD};
+    std::fs::create_dir_all(dir.join("ledgers/monthly"))?;
+    let mut writers = Vec::new();
+    let mut files = Vec::new();
+    for (code, fields) in MONTHLY_LEDGERS {
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+        let headers = import_headers(code, &[COL_ORG, COL_PERIOD], &keys)?;
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let name = monthly_ledger_file(code);
+        writers.push(csv_file(dir, &name, &refs)?);
+        files.push(name);
+    }
     let mut rng = Rng::new(seed ^ 0x001E_D6E5);
-    let jan1 = NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid");
-    let mut line = String::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut ints: Vec<(&str, u64)> = Vec::new();
     for _ in 0..count {
         let v = &villages[rng.below(villages.len() as u64) as usize];
-        let (code, max) = LEDGERS[rng.below(LEDGERS.len() as u64) as usize];
-        let day = jan1 + Duration::days(rng.below(365) as i64);
-        let qty = 1 + rng.below(max);
-        line.clear();
-        use std::fmt::Write as _;
-        let _ = write!(line, "{}", qty * (50 + rng.below(100)));
-        w.write_record([
-            code,
-            v.code.as_str(),
-            &day.to_string(),
-            &qty.to_string(),
-            &line,
-        ])?;
+        let which = rng.below(MONTHLY_LEDGERS.len() as u64) as usize;
+        let month = 1 + rng.below(12) as u32;
+        let first = NaiveDate::from_ymd_opt(2023, month, 1).expect("valid");
+        let days = if month == 12 {
+            31
+        } else {
+            (NaiveDate::from_ymd_opt(2023, month + 1, 1).expect("valid") - first).num_days()
+        };
+        row.clear();
+        ints.clear();
+        row.push(v.code.as_str().to_string());
+        row.push(format!("2023{month:02}"));
+        for (key, g) in MONTHLY_LEDGERS[which].1 {
+            row.push(match g {
+                Gen::Day => (first + Duration::days(rng.below(days as u64) as i64)).to_string(),
+                Gen::Int(lo, hi) => {
+                    let n = lo + rng.below(hi - lo + 1);
+                    ints.push((key, n));
+                    n.to_string()
+                }
+                Gen::AtMost(of) => {
+                    let max = ints.iter().find(|(k, _)| k == of).map_or(0, |(_, n)| *n);
+                    rng.below(max + 1).to_string()
+                }
+                Gen::Pick(items) => rng.pick(items).to_string(),
+                Gen::Named(what) => format!("{}{what}", v.name.trim_end_matches("委会")),
+            });
+        }
+        writers[which].write_record(&row)?;
     }
-    w.flush()?;
-    Ok(())
+    for w in &mut writers {
+        w.flush()?;
+    }
+    Ok(files)
 }
 
 const CASE_CATEGORIES: &[(&str, u64)] = &[
@@ -620,7 +708,7 @@ pub fn generate(
     write_enterprises(out, &villages, enterprises, seed)?;
     let streams = write_assistance(out, &rows, seed)?;
     let ledger_entries = households as usize * 10;
-    write_ledger_entries(out, &villages, ledger_entries, seed)?;
+    let monthly_files = write_monthly_ledgers(out, &villages, ledger_entries, seed)?;
     let cases = (households / 4).max(1) as usize;
     write_cases(out, &villages, cases, seed)?;
     let ledger_files = write_yearly_ledgers(out, &villages, seed)?;
@@ -643,12 +731,12 @@ pub fn generate(
             "enterprises.csv",
             "enrollments.csv",
             "payouts.csv",
-            "ledger_entries.csv",
             "cases.csv",
         ]
         .iter()
         .map(|s| s.to_string())
         .chain(ledger_files)
+        .chain(monthly_files)
         .collect(),
     };
     let mut f = std::fs::File::create(out.join("summary.json"))?;
