@@ -37,6 +37,9 @@ crate::code_enum!(
         CountyApproval = "county_approval" / "县级审批",
         Review = "review" / "复核",
         Exit = "exit" / "退出",
+        // Entered from a roster kept before xiangzhi: stands for the steps taken on paper.
+        // Only the roster import records it; no one takes it as a step.
+        Import = "import" / "存量导入",
     }
 );
 
@@ -46,6 +49,8 @@ crate::code_enum!(
         Household = "household" / "本人（户）申请",
         CadreScreening = "cadre_screening" / "干部排查",
         DepartmentWarning = "department_warning" / "部门预警",
+        // On a roster kept before xiangzhi (存量名单); only the roster import sets it.
+        Import = "import" / "存量导入",
     }
 );
 
@@ -247,6 +252,7 @@ fn may(actor: &StepActor, step: Step, program: &Program) -> bool {
             role.can(Permission::CountyApproval)
                 || (program.township_approves && role.can(Permission::TownshipReview))
         }
+        Step::Import => false,
     }
 }
 
@@ -257,6 +263,7 @@ fn who(step: Step) -> &'static str {
         Step::VillageReview | Step::PublicNotice | Step::Exit => "村干部或乡镇业务人员",
         Step::TownshipReview | Step::Review => "乡镇审核人员",
         Step::CountyApproval => "县级审批人员",
+        Step::Import => "存量名单导入",
     }
 }
 

@@ -7,6 +7,7 @@
 //! server), show [`ImportReport::summary`] as the preview, offer [`error_report`] for download,
 //! and [`template`] for the empty form.
 
+pub mod history;
 pub mod ledger;
 
 use std::collections::HashMap;
@@ -35,6 +36,12 @@ pub enum Kind {
     Persons,
     Households,
     Enterprises,
+    /// 存量名单: assistance enrollments kept before xiangzhi.
+    Enrollments,
+    /// 历史发放记录: monthly payouts made before xiangzhi.
+    Payouts,
+    /// 事件台账: cases kept before xiangzhi.
+    Cases,
 }
 
 impl Kind {
@@ -43,6 +50,9 @@ impl Kind {
             Kind::Persons => "人员",
             Kind::Households => "户",
             Kind::Enterprises => "企业",
+            Kind::Enrollments => "存量救助名单",
+            Kind::Payouts => "历史发放记录",
+            Kind::Cases => "事件台账",
         }
     }
 }
@@ -103,6 +113,9 @@ pub fn specs(kind: Kind) -> Vec<ColumnSpec> {
             ColumnSpec::optional("联系人"),
             ColumnSpec::optional("联系电话").alias("电话"),
         ],
+        Kind::Enrollments => history::enrollment_specs(),
+        Kind::Payouts => history::payout_specs(),
+        Kind::Cases => history::case_specs(),
     }
 }
 
@@ -186,6 +199,14 @@ pub fn template(kind: Kind) -> Result<Vec<u8>> {
                 "13900000000".into(),
             ],
         ),
+        Kind::Enrollments | Kind::Payouts | Kind::Cases => {
+            let (name, columns, example) = match kind {
+                Kind::Enrollments => history::enrollment_template(),
+                Kind::Payouts => history::payout_template(),
+                _ => history::case_template(),
+            };
+            (name, columns, example.into_iter().map(Cell::from).collect())
+        }
     };
     let spec = TemplateSpec {
         sheet_name: name.into(),
@@ -335,11 +356,11 @@ impl OrgResolver {
     }
 }
 
-fn text(sheet: &Sheet, row: &Row, col: &str) -> Result<Option<String>, RowError> {
+pub(crate) fn text(sheet: &Sheet, row: &Row, col: &str) -> Result<Option<String>, RowError> {
     sheet.field(row, col).parse(convert::text)
 }
 
-fn parse_org(
+pub(crate) fn parse_org(
     sheet: &Sheet,
     row: &Row,
     orgs: &OrgResolver,
@@ -367,7 +388,7 @@ fn phone(sheet: &Sheet, row: &Row, col: &str) -> Result<Option<Phone>, RowError>
     }
 }
 
-fn citizen_id(
+pub(crate) fn citizen_id(
     sheet: &Sheet,
     row: &Row,
     col: &str,
@@ -753,6 +774,11 @@ pub async fn import_sheet(
             report.credit_code_warnings = warnings;
             Ok(report)
         }
+        Kind::Enrollments | Kind::Payouts | Kind::Cases => {
+            let (errs, out) =
+                history::import(store, actor, kind, sheet, &orgs, org, dry_run).await?;
+            Ok(finish(kind, sheet, errs, out))
+        }
     }
 }
 
@@ -795,6 +821,8 @@ pub fn export_headers(kind: Kind, reveal: bool) -> Vec<&'static str> {
             "联系电话",
             "状态",
         ],
+        // Exported from their own pages (名单, 发放表, 事件) with their own columns.
+        Kind::Enrollments | Kind::Payouts | Kind::Cases => Vec::new(),
     }
 }
 
@@ -824,6 +852,12 @@ pub async fn export<W: std::io::Write>(
     reveal: bool,
     sink: &mut ExportSink<W>,
 ) -> Result<u64> {
+    if matches!(kind, Kind::Enrollments | Kind::Payouts | Kind::Cases) {
+        anyhow::bail!(
+            "{}请从各自的页面或命令导出（assistance roster export、assistance payroll export、case export）",
+            kind.label()
+        );
+    }
     let mut n = 0u64;
     let mut after = None;
     const PAGE: u32 = 5000;
@@ -916,6 +950,7 @@ pub async fn export<W: std::io::Write>(
                 after = page.last().map(|e| e.id);
                 page.len()
             }
+            Kind::Enrollments | Kind::Payouts | Kind::Cases => 0,
         };
         n += got as u64;
         if got < PAGE as usize {

@@ -189,6 +189,7 @@ xiangzhi_store::impl_case_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_case_settings_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_indicator_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_assistance_store!(PgStore, sqlx::Postgres);
+xiangzhi_store::impl_assistance_import!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_ledger_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_registry_store!(PgStore, sqlx::Postgres);
 xiangzhi_store::impl_sql_store!(PgStore, sqlx::Postgres);

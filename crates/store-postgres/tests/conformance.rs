@@ -54,6 +54,7 @@ xiangzhi_store::conformance_tests!(make());
 xiangzhi_store::registry_conformance_tests!(make());
 xiangzhi_store::ledger_conformance_tests!(make());
 xiangzhi_store::case_conformance_tests!(make());
+xiangzhi_store::history_conformance_tests!(make());
 xiangzhi_store::case_settings_conformance_tests!(make());
 xiangzhi_store::assistance_conformance_tests!(make());
 xiangzhi_store::concurrency_conformance_tests!(make());

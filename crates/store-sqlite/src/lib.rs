@@ -188,6 +188,7 @@ xiangzhi_store::impl_case_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_case_settings_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_indicator_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_assistance_store!(SqliteStore, sqlx::Sqlite);
+xiangzhi_store::impl_assistance_import!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_ledger_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_registry_store!(SqliteStore, sqlx::Sqlite);
 xiangzhi_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);

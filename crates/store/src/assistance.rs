@@ -22,6 +22,9 @@ use xiangzhi_domain::org::{DivisionCode, OrgPath};
 
 use crate::error::StoreResult;
 use crate::model::{Actor, Scope};
+use crate::registry::ImportOutcome;
+use xiangzhi_domain::assistance_lifecycle::ExitReason;
+use xiangzhi_domain::citizen_id::CitizenId;
 
 /// An application to enter: a household for a household program, a person for a person one.
 #[derive(Debug, Clone)]
@@ -319,8 +322,72 @@ pub struct CheckHit {
     pub records: Vec<RecordRef>,
 }
 
+/// A row of a roster kept before xiangzhi (存量名单), for [`AssistanceStore::import_enrollments`].
+#[derive(Debug, Clone)]
+pub struct EnrollmentImportRow {
+    /// The file's row number, for the report.
+    pub line: usize,
+    /// The program's code or name.
+    pub program: String,
+    /// The person; for a household program, any registered member (usually the head).
+    pub citizen_id: CitizenId,
+    /// 户号 as the file has it: checked against the person's household when given.
+    pub household_no: Option<String>,
+    /// The grid or village the file puts the person in: checked against the registry.
+    pub org_code: Option<DivisionCode>,
+    /// A category's code or label; empty for a program without categories.
+    pub category: String,
+    /// The day the assistance started (纳入日期).
+    pub start_on: NaiveDate,
+    /// When and why it ended, for an enrollment that has.
+    pub exit: Option<(NaiveDate, ExitReason)>,
+}
+
+/// A line of a monthly payment sheet kept before xiangzhi (历史发放记录), for
+/// [`AssistanceStore::import_payouts`].
+#[derive(Debug, Clone)]
+pub struct PayoutImportRow {
+    pub line: usize,
+    pub program: String,
+    /// `202305`.
+    pub period: String,
+    /// The payee.
+    pub citizen_id: CitizenId,
+    /// The grid or village the file puts the payee in: checked against the registry.
+    pub org_code: Option<DivisionCode>,
+    pub amount: Money,
+}
+
 #[async_trait]
 pub trait AssistanceStore: Send + Sync {
+    /// Enters a roster kept before xiangzhi: each row becomes an enrollment already active
+    /// (or already exited) under `org`, with an “存量导入” step instead of the steps it went
+    /// through on paper. The person must be in the registry under `org`; the unit and 户号
+    /// in the file must agree with it; a subject already in the program is refused. With
+    /// `dry_run`, or when any row has an issue, nothing is written; otherwise everything
+    /// is, in one transaction with one audit entry. Township reviewers and the operator only.
+    async fn import_enrollments(
+        &self,
+        actor: &Actor,
+        org: &DivisionCode,
+        rows: &[EnrollmentImportRow],
+        dry_run: bool,
+    ) -> StoreResult<ImportOutcome>;
+
+    /// Enters monthly payments made before xiangzhi as reconciled payrolls, one per
+    /// program, township (or `org` when it lies below one) and month, every line paid.
+    /// Each payee must have an enrollment in the program covering the month (import the
+    /// roster first); a month that already has a payroll for that unit is refused, as is
+    /// the same enrollment twice in a month. All or nothing, like
+    /// [`AssistanceStore::import_enrollments`].
+    async fn import_payouts(
+        &self,
+        actor: &Actor,
+        org: &DivisionCode,
+        rows: &[PayoutImportRow],
+        dry_run: bool,
+    ) -> StoreResult<ImportOutcome>;
+
     /// Programs in their configured order.
     async fn programs(&self) -> StoreResult<Vec<Program>>;
 

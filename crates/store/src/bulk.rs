@@ -58,6 +58,12 @@ impl From<NaiveDate> for Val<'_> {
     }
 }
 
+impl From<Option<NaiveDate>> for Val<'_> {
+    fn from(d: Option<NaiveDate>) -> Self {
+        d.map_or(Val::Null, Val::Date)
+    }
+}
+
 /// A table (with an integer `id` key the database assigns) and the columns a bulk insert
 /// fills, in binding order.
 #[derive(Debug)]
@@ -149,3 +155,99 @@ pub const LEDGER_ENTRIES: BulkTable = BulkTable {
 
 /// The fixed columns of [`LEDGER_ENTRIES`] before its numeric slots.
 pub const LEDGER_ENTRY_FIXED: usize = 12;
+
+/// Enrollments as the roster import (存量名单) writes them.
+pub const ENROLLMENTS: BulkTable = BulkTable {
+    table: "enrollments",
+    columns: &[
+        ("program_code", Col::Text),
+        ("household_id", Col::Int),
+        ("person_id", Col::Int),
+        ("category", Col::Text),
+        ("source", Col::Text),
+        ("org_code", Col::Text),
+        ("org_path", Col::Text),
+        ("status", Col::Text),
+        ("entered_by", Col::Text),
+        ("applied_on", Col::Text),
+        ("since", Col::Text),
+        ("start_on", Col::Text),
+        ("next_review", Col::Text),
+        ("exit_on", Col::Text),
+        ("exit_reason", Col::Text),
+        ("note", Col::Text),
+        ("created_at", Col::Text),
+    ],
+};
+
+pub const ENROLLMENT_STEPS: BulkTable = BulkTable {
+    table: "enrollment_steps",
+    columns: &[
+        ("enrollment_id", Col::Int),
+        ("step", Col::Text),
+        ("decision", Col::Text),
+        ("opinion", Col::Text),
+        ("done_on", Col::Text),
+        ("actor", Col::Text),
+        ("recorded_at", Col::Text),
+    ],
+};
+
+pub const PAYROLL_LINES: BulkTable = BulkTable {
+    table: "payroll_lines",
+    columns: &[
+        ("payroll_id", Col::Int),
+        ("enrollment_id", Col::Int),
+        ("person_id", Col::Int),
+        ("household_id", Col::Int),
+        ("org_code", Col::Text),
+        ("org_path", Col::Text),
+        ("persons", Col::Int),
+        ("amount_fen", Col::Int),
+        ("status", Col::Text),
+        ("note", Col::Text),
+    ],
+};
+
+/// Cases as the case-ledger import writes them, with their final state.
+pub const CASES: BulkTable = BulkTable {
+    table: "cases",
+    columns: &[
+        ("kind", Col::Text),
+        ("category_code", Col::Text),
+        ("title", Col::Text),
+        ("description", Col::Text),
+        ("org_code", Col::Text),
+        ("org_path", Col::Text),
+        ("location", Col::Text),
+        ("source", Col::Text),
+        ("state", Col::Text),
+        ("status", Col::Text),
+        ("tier", Col::Text),
+        ("risk", Col::Text),
+        ("urgent", Col::Bool),
+        ("assignee", Col::Text),
+        ("registered_on", Col::Date),
+        ("due_on", Col::Date),
+        ("closed_on", Col::Date),
+        ("resolution_tier", Col::Text),
+        ("version", Col::Int),
+        ("created_by", Col::Text),
+        ("updated_at", Col::Text),
+    ],
+};
+
+pub const CASE_EVENTS: BulkTable = BulkTable {
+    table: "case_events",
+    columns: &[
+        ("case_id", Col::Int),
+        ("kind", Col::Text),
+        ("description", Col::Text),
+        ("status_after", Col::Text),
+        ("tier_after", Col::Text),
+        ("on_date", Col::Date),
+        ("at", Col::Text),
+        ("actor_name", Col::Text),
+        ("actor_tier", Col::Text),
+    ],
+};

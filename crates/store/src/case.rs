@@ -582,6 +582,24 @@ impl CompletionRow {
     }
 }
 
+/// A case from a ledger kept before xiangzhi (矛盾纠纷台账), for [`CaseStore::import_cases`].
+#[derive(Debug, Clone)]
+pub struct CaseImportRow {
+    pub line: usize,
+    /// A category's code or label.
+    pub category: String,
+    pub title: String,
+    /// Where it happened: a grid, village or township under the import's unit.
+    pub org_code: DivisionCode,
+    pub registered_on: NaiveDate,
+    /// The tier that handled it (化解层级): where it was closed, or where it is still open.
+    pub tier: Tier,
+    /// 办结日期; `None` for a case still being handled.
+    pub closed_on: Option<NaiveDate>,
+    /// The follow-up's answer (回访), which kinds that need one must have to be closed.
+    pub satisfied: Option<bool>,
+}
+
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     // ---- cases ----
@@ -599,6 +617,22 @@ pub trait CaseStore: Send + Sync {
     ) -> StoreResult<Case>;
 
     async fn case(&self, scope: &Scope, id: i64) -> StoreResult<CaseDetail>;
+
+    /// Enters cases from a ledger kept before xiangzhi under `org`. Each row goes through
+    /// the state machine as the case went on paper: registered and accepted where it
+    /// happened, escalated up to the tier that handled it, assigned and taken up there, and
+    /// with a closing date answered, followed up where its kind needs it, and closed; so
+    /// figures read an imported case like any other. The operator is the actor of every
+    /// step. With `dry_run`, or when any row has an issue, nothing is written; otherwise
+    /// everything is, in one transaction with one audit entry.
+    async fn import_cases(
+        &self,
+        actor: &Actor,
+        rules: &CaseRules,
+        org: &DivisionCode,
+        rows: &[CaseImportRow],
+        dry_run: bool,
+    ) -> StoreResult<crate::registry::ImportOutcome>;
 
     async fn cases(&self, scope: &Scope, query: &CaseQuery) -> StoreResult<Vec<Case>>;
 

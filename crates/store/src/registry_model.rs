@@ -488,6 +488,25 @@ pub struct ImportOutcome {
     pub issues: Vec<ImportIssue>,
 }
 
+impl ImportOutcome {
+    /// An import that only adds records: `new` of them when no row has an issue (none
+    /// otherwise, since nothing is written), the rows with issues counted once each.
+    pub fn of_new(new: usize, issues: Vec<ImportIssue>, committed: bool) -> ImportOutcome {
+        let mut lines: Vec<usize> = issues.iter().map(|i| i.line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        ImportOutcome {
+            summary: ImportSummary {
+                new: if lines.is_empty() { new as u64 } else { 0 },
+                invalid: lines.len() as u64,
+                committed,
+                ..Default::default()
+            },
+            issues,
+        }
+    }
+}
+
 /// Counts for a dashboard, in scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistryCounts {

@@ -442,6 +442,14 @@ macro_rules! impl_assistance_store {
 
             #[::async_trait::async_trait]
             impl $crate::assistance::AssistanceStore for $Store {
+                async fn import_enrollments(&self, actor: &Actor, org: &DivisionCode, rows: &[EnrollmentImportRow], dry_run: bool) -> StoreResult<$crate::registry::ImportOutcome> {
+                    self.import_enrollments_in(actor, org, rows, dry_run).await
+                }
+
+                async fn import_payouts(&self, actor: &Actor, org: &DivisionCode, rows: &[PayoutImportRow], dry_run: bool) -> StoreResult<$crate::registry::ImportOutcome> {
+                    self.import_payouts_in(actor, org, rows, dry_run).await
+                }
+
                 async fn programs(&self) -> StoreResult<Vec<Program>> {
                     let rows = ::sqlx::query("SELECT config FROM programs ORDER BY sort, code")
                         .fetch_all(self.read())
@@ -506,6 +514,9 @@ macro_rules! impl_assistance_store {
                     let mut tx = self.begin_write().await?;
                     let program = Self::program_in_tx(&mut tx, &new.program).await?;
                     may_apply(&step_actor(actor), &program).map_err(lifecycle)?;
+                    if new.source == ApplySource::Import {
+                        return Err(StoreError::invalid("存量名单只能通过导入名单文件录入"));
+                    }
                     let (hid, pid) = match program.unit {
                         EnrollUnit::Household if new.household_id.is_none() => {
                             return Err(StoreError::invalid(format!("“{}”按户纳入，必须指明户", program.name)));

@@ -25,8 +25,9 @@ macro_rules! impl_case_store {
             use super::*;
             use ::chrono::NaiveDate;
             use ::sqlx::Row as _;
-            use ::std::collections::BTreeMap;
+            use ::std::collections::{BTreeMap, HashMap};
             use $crate::audit::AuditRecord;
+            use $crate::bulk::Val;
             use $crate::case::*;
             use $crate::model::*;
             use $crate::sql::{bad_row, like_escape, now_text};
@@ -89,6 +90,51 @@ macro_rules! impl_case_store {
                 code: String,
                 path: String,
                 level: OrgLevel,
+            }
+
+            /// The steps a case from an old ledger went through: registered and accepted where
+            /// it happened, escalated up to the tier that handled it, assigned and taken up
+            /// there; with a closing date answered, followed up where its kind needs it, closed.
+            fn replay_import(
+                kind: CaseKind,
+                unit_tier: Tier,
+                r: &CaseImportRow,
+                rules: &CaseRules,
+                who: &str,
+            ) -> Result<Vec<(::xiangzhi_domain::case::Transition, NaiveDate, Tier)>, ::xiangzhi_domain::case::CaseError> {
+                let ctx = |today: NaiveDate, tier: Tier| ActionContext {
+                    today,
+                    actor_tier: tier,
+                    role: Role::Admin,
+                    calendar: &rules.calendar,
+                    limits: &rules.limits,
+                };
+                let t = CaseState::register(kind, false, &ctx(r.registered_on, unit_tier))?;
+                let mut state = t.state.clone();
+                let mut out = vec![(t, r.registered_on, unit_tier)];
+                let mut go = |action: CaseAction, on: NaiveDate, tier: Tier| -> Result<(), ::xiangzhi_domain::case::CaseError> {
+                    let t = apply(&state, &action, &ctx(on, tier))?;
+                    state = t.state.clone();
+                    out.push((t, on, tier));
+                    Ok(())
+                };
+                let day = r.registered_on;
+                go(CaseAction::Accept, day, unit_tier)?;
+                let mut at = unit_tier;
+                while at < r.tier {
+                    go(CaseAction::Escalate { reason: "存量台账：由上级办理".into() }, day, at)?;
+                    at = at.up().expect("below the tier asked for");
+                }
+                go(CaseAction::Assign { to_tier: r.tier, assignee: who.to_string() }, day, r.tier)?;
+                go(CaseAction::StartHandling, day, r.tier)?;
+                if let Some(closed) = r.closed_on {
+                    go(CaseAction::Reply { text: "存量台账记为已办结".into() }, closed, r.tier)?;
+                    if let Some(satisfied) = r.satisfied.filter(|_| kind.requires_follow_up()) {
+                        go(CaseAction::FollowUp { satisfied, note: "存量台账所记回访结果".into() }, closed, r.tier)?;
+                    }
+                    go(CaseAction::Close, closed, r.tier)?;
+                }
+                Ok(out)
             }
 
             async fn unit_in_tx(tx: &mut Tx, scope: &Scope, code: &DivisionCode) -> StoreResult<Unit> {
@@ -600,6 +646,178 @@ macro_rules! impl_case_store {
                     .await?;
                     tx.commit().await.map_err(err)?;
                     self.case_by_id(&Scope::all(), id).await
+                }
+
+                async fn import_cases(
+                    &self,
+                    actor: &Actor,
+                    rules: &CaseRules,
+                    org: &DivisionCode,
+                    rows: &[CaseImportRow],
+                    dry_run: bool,
+                ) -> StoreResult<$crate::registry::ImportOutcome> {
+                    use $crate::registry::{ImportIssue, ImportOutcome};
+                    can_write(actor, "导入事件台账")?;
+                    let today = ::chrono::Local::now().date_naive();
+                    let mut tx = self.begin_write().await?;
+                    let root = unit_in_tx(&mut tx, &actor.scope, org).await?;
+                    let mut cats: Vec<(String, String, CaseKind, Option<String>)> = Vec::new();
+                    for r in ::sqlx::query("SELECT code, label, kind, owner_path FROM case_categories").fetch_all(&mut *tx).await.map_err(err)? {
+                        let kind: String = r.try_get("kind").map_err(err)?;
+                        cats.push((
+                            r.try_get("code").map_err(err)?,
+                            r.try_get("label").map_err(err)?,
+                            CaseKind::parse(&kind).ok_or_else(|| bad_row("事件类型"))?,
+                            r.try_get("owner_path").map_err(err)?,
+                        ));
+                    }
+                    let issue = |line: usize, column: &str, reason: String| ImportIssue { line, column: column.into(), reason };
+                    let mut units: HashMap<String, Result<(Unit, Tier), String>> = HashMap::new();
+                    let mut rules_at: HashMap<String, CaseRules> = HashMap::new();
+                    struct Planned<'a> {
+                        row: &'a CaseImportRow,
+                        kind: CaseKind,
+                        category: String,
+                        code: String,
+                        path: String,
+                        steps: Vec<(::xiangzhi_domain::case::Transition, NaiveDate, Tier)>,
+                    }
+                    let mut plan = Vec::with_capacity(rows.len());
+                    let mut issues = Vec::new();
+                    for r in rows {
+                        let line = r.line;
+                        let c = r.category.trim();
+                        let by_code = cats.iter().find(|k| k.0 == c);
+                        let by_label: Vec<_> = cats.iter().filter(|k| k.1 == c).collect();
+                        let Some((code, _, kind, owner)) = by_code.or(if by_label.len() == 1 { Some(by_label[0]) } else { None }) else {
+                            let why = if by_label.len() > 1 { format!("“{c}”有多个同名类别，请填写类别代码") } else { format!("没有“{c}”这个事件类别") };
+                            issues.push(issue(line, "类别", why));
+                            continue;
+                        };
+                        if r.title.trim().is_empty() {
+                            issues.push(issue(line, "事件标题", "未填写".into()));
+                            continue;
+                        }
+                        if !units.contains_key(r.org_code.as_str()) {
+                            let u = match unit_in_tx(&mut tx, &actor.scope, &r.org_code).await {
+                                Ok(u) if !u.path.starts_with(root.path.as_str()) => Err("不在本次导入的单位之下".to_string()),
+                                Ok(u) => match Tier::from_org_level(u.level).filter(|t| *t != Tier::County) {
+                                    Some(t) => Ok((u, t)),
+                                    None => Err("事件的发生地须是网格、村（社区）或乡镇".to_string()),
+                                },
+                                Err(StoreError::NotFound) => Err("不在本次导入的单位之下".to_string()),
+                                Err(StoreError::Invalid(m)) => Err(m),
+                                Err(e) => return Err(e),
+                            };
+                            units.insert(r.org_code.as_str().to_string(), u);
+                        }
+                        let (unit, unit_tier) = match &units[r.org_code.as_str()] {
+                            Ok(u) => u,
+                            Err(m) => {
+                                issues.push(issue(line, "发生地", m.clone()));
+                                continue;
+                            }
+                        };
+                        if owner.as_ref().is_some_and(|o| !unit.path.starts_with(o.as_str())) {
+                            issues.push(issue(line, "类别", format!("没有“{c}”这个事件类别")));
+                            continue;
+                        }
+                        if r.tier < *unit_tier {
+                            issues.push(issue(line, "办结层级", format!("不能低于发生地的层级（{}）", unit_tier.label())));
+                            continue;
+                        }
+                        if r.registered_on > today {
+                            issues.push(issue(line, "登记日期", "不能晚于今天".into()));
+                            continue;
+                        }
+                        if let Some(d) = r.closed_on {
+                            if d < r.registered_on || d > today {
+                                issues.push(issue(line, "办结日期", "应在登记日期与今天之间".into()));
+                                continue;
+                            }
+                            if kind.requires_follow_up() && r.satisfied.is_none() {
+                                issues.push(issue(line, "回访结果", format!("{}办结前须回访，请填写“满意”或“不满意”", kind.label())));
+                                continue;
+                            }
+                        }
+                        if !rules_at.contains_key(&unit.path) {
+                            let got = rules_for(&mut tx, rules, &unit.path).await?;
+                            rules_at.insert(unit.path.clone(), got);
+                        }
+                        match replay_import(*kind, *unit_tier, r, &rules_at[&unit.path], &actor.username) {
+                            Ok(steps) => plan.push(Planned { row: r, kind: *kind, category: code.clone(), code: unit.code.clone(), path: unit.path.clone(), steps }),
+                            Err(e) => issues.push(issue(line, if r.closed_on.is_some() { "办结日期" } else { "登记日期" }, e.to_string())),
+                        }
+                    }
+                    if dry_run || !issues.is_empty() {
+                        return Ok(ImportOutcome::of_new(plan.len(), issues, false));
+                    }
+                    let now = now_text();
+                    let texts: Vec<(String, String)> = plan
+                        .iter()
+                        .map(|p| {
+                            let end = &p.steps.last().expect("a registration at least").0.state;
+                            Ok((::serde_json::to_string(end).map_err(json_err)?, format!("存量台账导入（第{}行）", p.row.line)))
+                        })
+                        .collect::<StoreResult<_>>()?;
+                    let mut values = Vec::with_capacity(plan.len() * $crate::bulk::CASES.width());
+                    for (p, (state, description)) in plan.iter().zip(&texts) {
+                        let end = &p.steps.last().expect("a registration at least").0.state;
+                        values.extend([
+                            Val::Text(p.kind.as_str()),
+                            Val::Text(&p.category),
+                            Val::Text(p.row.title.trim()),
+                            Val::Text(description),
+                            Val::Text(&p.code),
+                            Val::Text(&p.path),
+                            Val::Text(""),
+                            Val::Text("import"),
+                            Val::Text(state),
+                            Val::Text(end.status.as_str()),
+                            Val::Text(end.tier.as_str()),
+                            end.risk.map(|r| r.as_str()).into(),
+                            Val::Bool(end.urgent),
+                            end.assignee.as_deref().into(),
+                            Val::Date(p.row.registered_on),
+                            end.active_deadline().into(),
+                            end.closed_on.into(),
+                            end.resolution_tier.map(|t| t.as_str()).into(),
+                            Val::Int(1),
+                            Val::Text(&actor.username),
+                            Val::Text(&now),
+                        ]);
+                    }
+                    let ids = <$Store>::bulk_insert(&mut tx, &$crate::bulk::CASES, &values, true).await?;
+                    drop(values);
+                    let mut events = Vec::new();
+                    for (p, id) in plan.iter().zip(&ids) {
+                        for (t, on, tier) in &p.steps {
+                            events.extend([
+                                Val::Int(*id),
+                                Val::Text(t.event.as_str()),
+                                Val::Text(&t.description),
+                                Val::Text(t.state.status.as_str()),
+                                Val::Text(t.state.tier.as_str()),
+                                Val::Date(*on),
+                                Val::Text(&now),
+                                Val::Text(&actor.username),
+                                Val::Text(tier.as_str()),
+                            ]);
+                        }
+                    }
+                    <$Store>::bulk_insert(&mut tx, &$crate::bulk::CASE_EVENTS, &events, false).await?;
+                    drop(events);
+                    let (first, last) = (ids.first(), ids.last());
+                    <$Store>::audit(&mut tx, actor, AuditRecord {
+                        action: "import",
+                        entity: "case",
+                        entity_id: org.as_str().to_string(),
+                        scope_path: root.path.clone(),
+                        old_value: None,
+                        new_value: Some(::serde_json::json!({"rows": rows.len(), "cases": plan.len(), "first_id": first, "last_id": last})),
+                    }).await?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(ImportOutcome::of_new(plan.len(), issues, true))
                 }
 
                 async fn case(&self, scope: &Scope, id: i64) -> StoreResult<CaseDetail> {

@@ -301,6 +301,7 @@ pub async fn apply_form(
         found,
         sources: ApplySource::ALL
             .iter()
+            .filter(|s| **s != ApplySource::Import)
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         today: today().to_string(),
@@ -497,6 +498,7 @@ pub async fn step(
     let text = f.text.trim().to_string();
     let action = match step {
         Step::Apply => return Err(AppError::bad("申请请从“新增申请”录入")),
+        Step::Import => return Err(AppError::bad("存量导入只能通过导入名单文件")),
         Step::VillageReview => StepAction::VillageReview {
             decision: decision()?,
             minutes: text,

@@ -90,6 +90,9 @@ fn kind(s: &str) -> AppResult<intake::Kind> {
         "persons" => Ok(intake::Kind::Persons),
         "households" => Ok(intake::Kind::Households),
         "enterprises" => Ok(intake::Kind::Enterprises),
+        "enrollments" => Ok(intake::Kind::Enrollments),
+        "payouts" => Ok(intake::Kind::Payouts),
+        "cases" => Ok(intake::Kind::Cases),
         _ => Err(AppError::NotFound),
     }
 }
@@ -99,6 +102,9 @@ fn kind_code(k: intake::Kind) -> &'static str {
         intake::Kind::Persons => "persons",
         intake::Kind::Households => "households",
         intake::Kind::Enterprises => "enterprises",
+        intake::Kind::Enrollments => "enrollments",
+        intake::Kind::Payouts => "payouts",
+        intake::Kind::Cases => "cases",
     }
 }
 
@@ -119,6 +125,9 @@ pub async fn import_form(me: CurrentUser) -> AppResult<Response> {
             intake::Kind::Persons,
             intake::Kind::Households,
             intake::Kind::Enterprises,
+            intake::Kind::Enrollments,
+            intake::Kind::Payouts,
+            intake::Kind::Cases,
         ]
         .into_iter()
         .map(|k| (kind_code(k), k.label()))

@@ -4,9 +4,8 @@
 //! (households of 1-6 people with valid IDs, names, ages and relations), in another part of
 //! the ID and 户号 space so it sits beside the demo township without colliding.
 //!
-//! Registry files are written in the import formats (`import persons|enterprises`), so the
-//! benchmark goes through the real import paths; the rest (enrollments, a year of monthly
-//! payouts, ledger entries, cases) as plain CSV for loaders and baseline engines.
+//! Every file is written in an import format, so the benchmark goes through the real import
+//! paths: `import persons|enterprises|enrollments|payouts|cases` and `ledger import`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -223,6 +222,8 @@ struct Program {
     code: &'static str,
     monthly_yuan: u32,
     monthly: bool,
+    /// The category most enrollments have (the elderly subsidy's follows age).
+    category: &'static str,
 }
 
 const PROGRAMS: &[Program] = &[
@@ -230,41 +231,49 @@ const PROGRAMS: &[Program] = &[
         code: "min_living",
         monthly_yuan: 705,
         monthly: true,
+        category: "农村低保",
     },
     Program {
         code: "near_min_living",
         monthly_yuan: 0,
         monthly: false,
+        category: "",
     },
     Program {
         code: "extreme_poverty",
         monthly_yuan: 917,
         monthly: true,
+        category: "生活自理",
     },
     Program {
         code: "temporary_relief",
         monthly_yuan: 0,
         monthly: false,
+        category: "",
     },
     Program {
         code: "child_in_difficulty",
         monthly_yuan: 1220,
         monthly: true,
+        category: "困境儿童",
     },
     Program {
         code: "disability_subsidy",
         monthly_yuan: 90,
         monthly: true,
+        category: "困难残疾人生活补贴",
     },
     Program {
         code: "elderly_subsidy",
         monthly_yuan: 50,
         monthly: true,
+        category: "80-89周岁",
     },
     Program {
         code: "monitoring",
         monthly_yuan: 0,
         monthly: false,
+        category: "边缘易致贫户",
     },
 ];
 
@@ -318,9 +327,10 @@ fn write_assistance(dir: &Path, rows: &[PersonImportRow], seed: u64) -> Result<S
             "身份证号",
             "户号",
             "所属网格",
-            "开始日期",
+            "类别",
+            "纳入日期",
             "状态",
-            "月标准（元）",
+            "退出日期",
         ],
     )?;
     let mut p = csv_file(
@@ -344,17 +354,33 @@ fn write_assistance(dir: &Path, rows: &[PersonImportRow], seed: u64) -> Result<S
         let start = NaiveDate::from_ymd_opt(2016, 1, 1).expect("valid")
             + Duration::days(rng.below(7 * 365) as i64);
         let exited = rng.chance(8);
+        let exit_on = if exited {
+            let days = (today - start).num_days().max(1) as u64;
+            (start + Duration::days(1 + rng.below(days) as i64))
+                .min(today)
+                .to_string()
+        } else {
+            String::new()
+        };
+        let category = match (prog.code, age) {
+            ("elderly_subsidy", 100..) => "100周岁以上",
+            ("elderly_subsidy", 90..) => "90-99周岁",
+            _ => prog.category,
+        };
         e.write_record([
             prog.code,
             r.citizen_id.as_str(),
             r.household_no.as_deref().unwrap_or(""),
             grid,
+            category,
             &start.to_string(),
-            if exited { "exited" } else { "active" },
-            &prog.monthly_yuan.to_string(),
+            if exited { "已退出" } else { "在保" },
+            &exit_on,
         ])?;
         out.enrollments += 1;
-        if !prog.monthly || exited {
+        // The demo township (连城乡) pays November and December by its own payrolls, and a
+        // month already paid cannot be imported again: its payees are left to the demo.
+        if !prog.monthly || exited || grid.starts_with(crate::demo::TOWNSHIP) {
             continue;
         }
         for month in 1..=12u32 {
@@ -617,11 +643,13 @@ fn write_cases(dir: &Path, villages: &[Village], count: usize, seed: u64) -> Res
         "cases.csv",
         &[
             "类别",
+            "事件标题",
             "所属网格",
             "登记日期",
-            "办结日期",
             "办结层级",
+            "办结日期",
             "状态",
+            "回访结果",
         ],
     )?;
     let mut rng = Rng::new(seed ^ 0xCA5E5);
@@ -650,16 +678,30 @@ fn write_cases(dir: &Path, villages: &[Village], count: usize, seed: u64) -> Res
             94..=95 => (Some(45), "county", "closed"),
             _ => (None, "village", "in_progress"),
         };
+        let answer = match (closed, rng.below(20)) {
+            (None, _) => "",
+            (Some(_), 0) => "不满意",
+            (Some(_), _) => "满意",
+        };
         let closed = closed
             .map(|d| (opened + Duration::days(d + rng.below(d as u64) as i64)).to_string())
             .unwrap_or_default();
+        let what = match cat.split('.').next() {
+            Some("dispute") => "矛盾纠纷",
+            Some("petition") => "信访事项",
+            Some("complaint") => "群众诉求",
+            Some("incident") => "环境事件",
+            _ => "安全隐患",
+        };
         w.write_record([
             cat,
+            &format!("{}{what}", v.name.trim_end_matches("委会")),
             grid.as_str(),
             &opened.to_string(),
-            &closed,
             tier,
+            &closed,
             status,
+            answer,
         ])?;
     }
     w.flush()?;

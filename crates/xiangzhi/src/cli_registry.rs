@@ -18,7 +18,8 @@ use crate::import::{self, ExportSink, Kind};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    /// persons（人员）、households（户）或 enterprises（企业）
+    /// persons（人员）、households（户）、enterprises（企业）；存量：enrollments（救助名单）、
+    /// payouts（按月发放记录）、cases（事件台账）
     pub kind: Kind,
     /// CSV（UTF-8 或 GBK）、XLSX 或 XLS 文件
     pub file: PathBuf,
