@@ -5,6 +5,8 @@
 //! attachments travel with it; on any error it is shown again with every value as typed and
 //! the Chinese message beside its field.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -189,6 +191,7 @@ pub struct GridRow {
 
 /// One unit above the filling units (a township on a county's page): per period, how many of
 /// its filling units have reported.
+#[derive(Clone)]
 pub struct SummaryRow {
     org_code: String,
     org_name: String,
@@ -306,6 +309,19 @@ fn actions_for(
     out
 }
 
+/// Cells submitted or approved.
+fn reported(cells: &[SubmissionCell]) -> usize {
+    cells
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                SubmissionStatus::Submitted | SubmissionStatus::Approved
+            )
+        })
+        .count()
+}
+
 /// Past the period's deadline and not unlocked by the township.
 fn overdue(def: &LedgerDefinition, c: &SubmissionCell) -> bool {
     !c.unlocked
@@ -356,6 +372,14 @@ fn summary_rows(
     }
     rows.retain(|r| r.cells.iter().any(|c| c.1 > 0));
     rows
+}
+
+/// A county's completion of a ledger over some periods, as the page shows it: kept between
+/// requests while no write happens (it reads a cell per village and period).
+pub struct LedgerSummary {
+    rows: Vec<SummaryRow>,
+    submitted: usize,
+    cells: usize,
 }
 
 fn grid_rows(me: &CurrentUser, def: &LedgerDefinition, cells: Vec<SubmissionCell>) -> Vec<GridRow> {
@@ -409,27 +433,40 @@ pub async fn ledger(
     let summarise = shown_level
         .child()
         .is_some_and(|c| c.code_len() < level_of(def).code_len());
-    let cells = state
-        .store
-        .submission_cells(&scope, &code, &periods, !summarise)
-        .await?;
-    let summary = if summarise {
-        let parent = unit.as_ref().map_or(&me.user.org_code, |u| &u.code);
-        let children = state.store.org_children(&scope, Some(parent)).await?;
-        summary_rows(&children, &cells, periods.len())
+    let (grid, summary, submitted, n) = if summarise {
+        let version = state.store.data_version().await?;
+        let key = (
+            code.clone(),
+            scope.path.as_str().to_string(),
+            periods.clone(),
+        );
+        let kept = match state.ledger_summaries.get(version, &key) {
+            Some(s) => s,
+            None => {
+                let cells = state
+                    .store
+                    .submission_cells(&scope, &code, &periods, false)
+                    .await?;
+                let parent = unit.as_ref().map_or(&me.user.org_code, |u| &u.code);
+                let children = state.store.org_children(&scope, Some(parent)).await?;
+                let s = Arc::new(LedgerSummary {
+                    rows: summary_rows(&children, &cells, periods.len()),
+                    submitted: reported(&cells),
+                    cells: cells.len(),
+                });
+                state.ledger_summaries.file(version, key, s.clone());
+                s
+            }
+        };
+        (Vec::new(), kept.rows.clone(), kept.submitted, kept.cells)
     } else {
-        Vec::new()
+        let cells = state
+            .store
+            .submission_cells(&scope, &code, &periods, true)
+            .await?;
+        let (submitted, n) = (reported(&cells), cells.len());
+        (grid_rows(&me, def, cells), Vec::new(), submitted, n)
     };
-    let submitted = cells
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.status,
-                SubmissionStatus::Submitted | SubmissionStatus::Approved
-            )
-        })
-        .count();
-    let n = cells.len();
     let versions = state.store.ledger_versions(&code).await?;
     let own_unit =
         (me.user.org_code.level() == level_of(def)).then(|| me.user.org_code.to_string());
@@ -454,11 +491,7 @@ pub async fn ledger(
             .iter()
             .map(|p| (p.clone(), period_label(p)))
             .collect(),
-        grid: if summary.is_empty() {
-            grid_rows(&me, def, cells)
-        } else {
-            Vec::new()
-        },
+        grid,
         summary,
         org: unit.map(|u| (u.code.to_string(), u.name)),
         submitted,

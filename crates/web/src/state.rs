@@ -42,7 +42,13 @@ pub struct AppState {
     /// Dashboards by (scope, unit, year), kept while no write happens.
     pub(crate) dashboards:
         Arc<Versioned<(String, String, String), crate::indicator_pages::Dashboard>>,
+    /// A county's completion of a ledger by (ledger, scope, periods), kept while no write
+    /// happens.
+    pub(crate) ledger_summaries: Arc<Versioned<SummaryKey, crate::ledger_pages::LedgerSummary>>,
 }
+
+/// (ledger code, scope path, periods).
+pub(crate) type SummaryKey = (String, String, Vec<String>);
 
 /// Answers valid for one data version ([`Store::data_version`]): a newer version empties the
 /// map, an answer filed under an older one is dropped. At most `CAP` answers are kept.
@@ -93,6 +99,7 @@ impl AppState {
             open311_posts: Default::default(),
             figures: Default::default(),
             dashboards: Default::default(),
+            ledger_summaries: Default::default(),
         }
     }
 }

@@ -508,6 +508,20 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
         .unwrap();
     assert_eq!(entries.as_array().unwrap().len(), 3);
 
+    // The county's completion summary is kept between requests, and a submission shows at
+    // once: 连城乡's May goes from none of its 12 villages to one.
+    let admin = app.login("admin").await;
+    let county = admin.page(&app, "/ledgers/pond_check?year=2024").await;
+    assert!(county.contains("id=\"completion-summary\""), "{county}");
+    assert!(
+        county.contains("0/12") && !county.contains("1/12"),
+        "{county}"
+    );
+    assert_eq!(
+        admin.page(&app, "/ledgers/pond_check?year=2024").await,
+        county
+    );
+
     // Submitted, the period is locked for the village; the township returns it.
     let res = cadre
         .client
@@ -522,6 +536,8 @@ async fn a_ledger_defined_from_toml_is_fillable_importable_and_queryable() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    let county = admin.page(&app, "/ledgers/pond_check?year=2024").await;
+    assert!(county.contains("1/12"), "{county}");
     let html = cadre
         .page(&app, &format!("/ledgers/pond_check/entries/{id}"))
         .await;
