@@ -77,6 +77,11 @@ impl PgStore {
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
         ),
+        (
+            13,
+            "measure_indexes",
+            include_str!("../migrations/0013_measure_indexes.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

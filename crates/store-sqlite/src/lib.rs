@@ -78,6 +78,11 @@ impl SqliteStore {
             "registry_tallies",
             include_str!("../migrations/0012_registry_tallies.sql"),
         ),
+        (
+            13,
+            "measure_indexes",
+            include_str!("../migrations/0013_measure_indexes.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

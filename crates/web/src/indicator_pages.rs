@@ -344,6 +344,10 @@ pub(crate) async fn dashboard_data(
     if let Some(d) = state.dashboards.get(version, &key) {
         return Ok(d);
     }
+    let _filling = state.filling.lock().await;
+    if let Some(d) = state.dashboards.get(version, &key) {
+        return Ok(d);
+    }
     let d = Arc::new(compute_dashboard(state, &scope, unit, year).await?);
     state.dashboards.file(version, key, d.clone());
     Ok(d)

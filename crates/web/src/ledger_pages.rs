@@ -440,7 +440,12 @@ pub async fn ledger(
             scope.path.as_str().to_string(),
             periods.clone(),
         );
-        let kept = match state.ledger_summaries.get(version, &key) {
+        let kept = state.ledger_summaries.get(version, &key);
+        let _filling = match kept {
+            Some(_) => None,
+            None => Some(state.filling.lock().await),
+        };
+        let kept = match kept.or_else(|| state.ledger_summaries.get(version, &key)) {
             Some(s) => s,
             None => {
                 let cells = state

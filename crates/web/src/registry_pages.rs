@@ -17,6 +17,8 @@ use xiangzhi_store::registry::{
     RegistryCounts, RegistryEvent, Relation, RevealField,
 };
 
+use xiangzhi_store::Scope;
+
 use crate::auth::{CurrentUser, render};
 use crate::error::{AppError, AppResult};
 use crate::pages::Chrome;
@@ -123,6 +125,21 @@ struct PersonsPage {
     can_write: bool,
 }
 
+/// The scope's registry counts, kept between requests while no write happens: summing the
+/// county's 5,900 tallies was half of a person-list page.
+async fn kept_counts(state: &AppState, scope: &Scope) -> AppResult<RegistryCounts> {
+    let version = state.store.data_version().await?;
+    let key = scope.path.as_str().to_string();
+    if let Some(c) = state.registry_counts.get(version, &key) {
+        return Ok((*c).clone());
+    }
+    let c = state.store.registry_counts(scope).await?;
+    state
+        .registry_counts
+        .file(version, key, std::sync::Arc::new(c.clone()));
+    Ok(c)
+}
+
 pub async fn persons(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -142,7 +159,7 @@ pub async fn persons(
         limit: PAGE,
     };
     let persons = state.store.person_search(&scope, &query).await?;
-    let counts = state.store.registry_counts(&scope).await?;
+    let counts = kept_counts(&state, &scope).await?;
     let next = (persons.len() as u32 == PAGE).then(|| {
         format!(
             "/persons?q={}&org={}&status={}&tag={}&after={}",

@@ -45,6 +45,12 @@ pub struct AppState {
     /// A county's completion of a ledger by (ledger, scope, periods), kept while no write
     /// happens.
     pub(crate) ledger_summaries: Arc<Versioned<SummaryKey, crate::ledger_pages::LedgerSummary>>,
+    /// Held while a kept answer (a dashboard, a ledger summary) is computed: requests that
+    /// find it missing wait for the one computing it instead of all computing it at once (64
+    /// first requests for a county dashboard took the server down for seconds).
+    pub(crate) filling: Arc<tokio::sync::Mutex<()>>,
+    /// Registry counts by scope path, kept while no write happens.
+    pub(crate) registry_counts: Arc<Versioned<String, xiangzhi_store::registry::RegistryCounts>>,
 }
 
 /// (ledger code, scope path, periods).
@@ -100,6 +106,8 @@ impl AppState {
             figures: Default::default(),
             dashboards: Default::default(),
             ledger_summaries: Default::default(),
+            registry_counts: Default::default(),
+            filling: Default::default(),
         }
     }
 }
