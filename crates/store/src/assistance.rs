@@ -333,7 +333,8 @@ pub struct EnrollmentImportRow {
     pub citizen_id: CitizenId,
     /// 户号 as the file has it: checked against the person's household when given.
     pub household_no: Option<String>,
-    /// The grid or village the file puts the person in: checked against the registry.
+    /// The grid or village the file puts the person in: the registry must have the person
+    /// there (in that village's grids, for a village).
     pub org_code: Option<DivisionCode>,
     /// A category's code or label; empty for a program without categories.
     pub category: String,

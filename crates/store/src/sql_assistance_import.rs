@@ -71,6 +71,12 @@ macro_rules! impl_assistance_import {
                 programs.iter().find(|p| p.code == s || p.name == s)
             }
 
+            /// Whether the unit with path `path` is `unit` or lies below it: a file may name the
+            /// village of a person the registry has in one of its grids.
+            fn lies_in(path: &str, unit: &DivisionCode) -> bool {
+                path.contains(&format!("/{}/", unit.as_str()))
+            }
+
             /// The path of `code` within `path` (`/36/3610/361002/` for 361002 in a grid's path).
             fn path_to(path: &str, code: &str) -> Option<String> {
                 let at = path.find(&format!("/{code}/"))?;
@@ -214,7 +220,7 @@ macro_rules! impl_assistance_import {
                             issues.push(issue(line, "状态", "此人已不在册（死亡或迁出），不能在保；请填写退出日期"));
                             continue;
                         }
-                        if r.org_code.as_ref().is_some_and(|c| c.as_str() != p.org_code) {
+                        if r.org_code.as_ref().is_some_and(|c| !lies_in(&p.org_path, c)) {
                             issues.push(issue(line, "所属网格", "与人口库中此人所在的网格（村）不一致"));
                             continue;
                         }
@@ -448,7 +454,7 @@ macro_rules! impl_assistance_import {
                             issues.push(issue(line, "身份证号", format!("{}的人口库中没有此人，请先导入人员", root.name)));
                             continue;
                         };
-                        if r.org_code.as_ref().is_some_and(|c| c.as_str() != p.org_code) {
+                        if r.org_code.as_ref().is_some_and(|c| !lies_in(&p.org_path, c)) {
                             issues.push(issue(line, "所属网格", "与人口库中此人所在的网格（村）不一致"));
                             continue;
                         }
