@@ -64,9 +64,13 @@ pub async fn nightly_once(store: &Arc<dyn Store>, today: NaiveDate) -> StoreResu
     Ok(scopes.len())
 }
 
-/// `serve`'s background task: the checks right after start, then once a day.
+/// `serve`'s background task: the checks every night at 02:00 Beijing time. Not at start: a
+/// county's run takes seconds of both cores and its stored runs are writes, which drop every
+/// page kept since the last write, so a restart in office hours would be felt; the page runs
+/// them on demand meanwhile.
 pub fn spawn_nightly(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        tokio::time::sleep(until_next_night(chrono::Utc::now())).await;
         let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
         loop {
             every.tick().await;
@@ -76,6 +80,35 @@ pub fn spawn_nightly(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// How long from `now` until the next 02:00 in Beijing (18:00 UTC).
+fn until_next_night(now: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+    let today_at = now
+        .date_naive()
+        .and_hms_opt(18, 0, 0)
+        .expect("valid time")
+        .and_utc();
+    let next = if today_at > now {
+        today_at
+    } else {
+        today_at + chrono::Duration::days(1)
+    };
+    (next - now).to_std().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::until_next_night;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_nightly_run_waits_for_two_in_the_morning_in_beijing() {
+        let at = |h, m| chrono::Utc.with_ymd_and_hms(2024, 3, 1, h, m, 0).unwrap();
+        assert_eq!(until_next_night(at(17, 0)).as_secs(), 3600);
+        assert_eq!(until_next_night(at(18, 0)).as_secs(), 24 * 3600);
+        assert_eq!(until_next_night(at(19, 30)).as_secs(), 22 * 3600 + 1800);
+    }
 }
 
 /// A hit as shown: its check, message and a link per record.

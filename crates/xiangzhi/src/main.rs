@@ -432,7 +432,7 @@ async fn serve(
         }
     }
     tokio::spawn(remind_hourly(store.clone()));
-    // The assistance cross-checks run now and then once a day, stored as run by the system.
+    // The assistance cross-checks run every night, stored as run by the system.
     let nightly = xiangzhi_web::check_pages::spawn_nightly(store.clone());
     let state = xiangzhi_web::AppState::new(store, config);
     let served = xiangzhi_web::serve(listener, state).await;
@@ -443,10 +443,14 @@ async fn serve(
 
 /// 催办 soon-due and overdue cases while the server runs: at most once a case a day (the
 /// store skips those already reminded today), checked every hour so a restart loses nothing.
+/// The first check waits ten minutes: the day's first pass writes a reminder per open case
+/// (2,000 for a county's imported ledger), and right after a start that write would drop
+/// every page just computed for the first users.
 async fn remind_hourly(store: Arc<dyn Store>) {
     let rules = xiangzhi_store::case::CaseRules::default();
     let actor = Actor::system("催办");
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(first, std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
         let today = chrono::Local::now().date_naive();
