@@ -17,7 +17,7 @@ use xiangzhi_store::case::{CaseImportRow, CaseRules};
 use xiangzhi_store::registry::ImportOutcome;
 use xiangzhi_store::{Actor, Store};
 
-use crate::{Kind, OrgResolver, citizen_id, parse_org, text};
+use crate::{Kind, OrgResolver, citizen_id, parse_org, split, text};
 
 pub(crate) fn enrollment_specs() -> Vec<ColumnSpec> {
     vec![
@@ -178,9 +178,11 @@ fn required_text(sheet: &Sheet, row: &Row, col: &str) -> Result<String, RowError
         .parse(|c| convert::required(convert::text(c)))
 }
 
+/// What a 状态 cell says: ended (已退出, 已办结) or not (在保, 办理中); `None` when blank, or
+/// when unrecognised (reported).
 fn ended(sheet: &Sheet, row: &Row, col: &str, e: &mut Errors) -> Option<bool> {
     match e.take(text(sheet, row, col)).flatten().as_deref() {
-        None => Some(false),
+        None => None,
         Some("在保" | "active" | "在册" | "享受中" | "办理中" | "in_progress") => {
             Some(false)
         }
@@ -228,9 +230,7 @@ fn parse_enrollment(
             e.bad(sheet, row, "退出日期", "已退出的须填写退出日期");
             None
         }
-        (Some(false), Some(_))
-            if sheet.col("状态").is_some() && text(sheet, row, "状态").ok().flatten().is_some() =>
-        {
+        (Some(false), Some(_)) => {
             e.bad(sheet, row, "状态", "在保的不应有退出日期");
             None
         }
@@ -340,9 +340,7 @@ fn parse_case(
         Some(true) if closed_on.is_none() => {
             e.bad(sheet, row, "办结日期", "已办结的须填写办结日期")
         }
-        Some(false) if closed_on.is_some() && text(sheet, row, "状态").ok().flatten().is_some() => {
-            e.bad(sheet, row, "状态", "办理中的不应有办结日期")
-        }
+        Some(false) if closed_on.is_some() => e.bad(sheet, row, "状态", "办理中的不应有办结日期"),
         _ => {}
     }
     let satisfied = match e.take(text(sheet, row, "回访结果")).flatten().as_deref() {
@@ -376,18 +374,6 @@ fn parse_case(
         }
         _ => Err(e.0),
     }
-}
-
-fn split<T>(results: impl Iterator<Item = Result<T, Vec<RowError>>>) -> (Vec<T>, Vec<RowError>) {
-    let mut ok = Vec::new();
-    let mut errs = Vec::new();
-    for r in results {
-        match r {
-            Ok(v) => ok.push(v),
-            Err(e) => errs.extend(e),
-        }
-    }
-    (ok, errs)
 }
 
 /// Parses every row of a 存量 file and hands the good ones to the store: a preview when

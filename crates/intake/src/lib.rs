@@ -672,8 +672,12 @@ pub struct ImportReport {
     pub credit_code_warnings: Vec<(usize, String)>,
 }
 
-fn split<T>(results: Vec<Result<T, Vec<RowError>>>) -> (Vec<T>, Vec<RowError>) {
-    let mut ok = Vec::with_capacity(results.len());
+/// Parsed rows apart from every row's errors.
+pub(crate) fn split<T>(
+    results: impl IntoIterator<Item = Result<T, Vec<RowError>>>,
+) -> (Vec<T>, Vec<RowError>) {
+    let results = results.into_iter();
+    let mut ok = Vec::with_capacity(results.size_hint().0);
     let mut errs = Vec::new();
     for r in results {
         match r {
@@ -735,26 +739,14 @@ pub async fn import_sheet(
             Ok(finish(kind, sheet, errs, out))
         }
         Kind::Households => {
-            let (rows, errs) = split(
-                sheet
-                    .rows
-                    .iter()
-                    .map(|r| parse_household(sheet, r, &orgs))
-                    .collect(),
-            );
+            let (rows, errs) = split(sheet.rows.iter().map(|r| parse_household(sheet, r, &orgs)));
             let out = store
                 .import_households(actor, org, &rows, dry_run || !errs.is_empty())
                 .await?;
             Ok(finish(kind, sheet, errs, out))
         }
         Kind::Enterprises => {
-            let (rows, errs) = split(
-                sheet
-                    .rows
-                    .iter()
-                    .map(|r| parse_enterprise(sheet, r, &orgs))
-                    .collect(),
-            );
+            let (rows, errs) = split(sheet.rows.iter().map(|r| parse_enterprise(sheet, r, &orgs)));
             let warnings: Vec<(usize, String)> = rows
                 .iter()
                 .filter(|r| !r.enterprise.credit_code.check_ok())
