@@ -62,6 +62,16 @@ fn push_row(buf: &mut String, row: &[Val<'_>], id: Option<i64>) {
 }
 
 impl PgStore {
+    /// Nothing to ready before a large load: COPY already writes each row once. (SQLite's
+    /// counterpart may leave WAL for the load.)
+    pub(crate) async fn bulk_begin(&self, _large: bool) -> StoreResult<()> {
+        Ok(())
+    }
+
+    pub(crate) async fn bulk_end(&self, (): ()) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector). The ids are
     /// drawn from the table's identity sequence first and copied in explicitly, since COPY

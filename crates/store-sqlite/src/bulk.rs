@@ -13,7 +13,7 @@ use sqlx::{Sqlite, Transaction};
 use xiangzhi_store::bulk::{BulkTable, Val};
 use xiangzhi_store::{StoreError, StoreResult};
 
-use crate::SqliteStore;
+use crate::{BUSY_TIMEOUT_MS, SqliteStore};
 
 /// Rows per hold of the connection lock; between holds the task yields, so a long import
 /// does not keep a runtime worker from other tasks for seconds.
@@ -124,7 +124,79 @@ unsafe fn error(db: *mut ffi::sqlite3, rc: c_int) -> StoreError {
     }
 }
 
+/// How [`SqliteStore::bulk_begin`] left the writer connection, for `bulk_end` to undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BulkMode {
+    /// WAL and foreign keys as always: the file is open elsewhere.
+    Shared,
+    /// A rollback journal and no foreign-key lookups, the file being ours alone.
+    Alone,
+}
+
 impl SqliteStore {
+    /// Readies the writer connection for one large load, before its transaction begins.
+    ///
+    /// In WAL every page of a load is written twice, to the log and then by the checkpoint
+    /// into the file, and 600,000 people are half a gigabyte of pages. A rollback journal
+    /// writes pages beyond the old end of the file once, with the same all-or-nothing
+    /// commit: a killed process leaves a hot journal that the next open rolls back. Leaving
+    /// WAL needs the file open on this connection only, so it is tried only in a store
+    /// opened [`solo`](SqliteStore::open_solo), without waiting: a server holding the file
+    /// makes it fail at once and the load stays in WAL. Foreign keys are then off as well:
+    /// the plan has resolved every unit and household the rows point at, and the per-row
+    /// lookups were half of the insert time.
+    pub(crate) async fn bulk_begin(&self, large: bool) -> StoreResult<BulkMode> {
+        if !large || !self.solo {
+            return Ok(BulkMode::Shared);
+        }
+        // the single writer connection; it comes back for the transaction with this state
+        let mut conn = self.write.acquire().await.map_err(Self::map_err)?;
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut *conn)
+            .await
+            .map_err(Self::map_err)?;
+        let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+            .fetch_one(&mut *conn)
+            .await;
+        let alone = matches!(&mode, Ok(m) if m.eq_ignore_ascii_case("delete"));
+        let mut setup = vec![format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")];
+        if alone {
+            setup.push("PRAGMA foreign_keys = OFF".into());
+        }
+        for sql in setup {
+            if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+            {
+                // never hand the pool a connection in a state nobody expects
+                drop(conn.detach());
+                return Err(Self::map_err(e));
+            }
+        }
+        Ok(if alone {
+            BulkMode::Alone
+        } else {
+            BulkMode::Shared
+        })
+    }
+
+    /// Puts the writer connection back as [`open`](SqliteStore::open) made it, after the
+    /// load's transaction ended (committed or not). A connection that cannot be put back is
+    /// closed; the pool opens a fresh one.
+    pub(crate) async fn bulk_end(&self, mode: BulkMode) -> StoreResult<()> {
+        if mode == BulkMode::Shared {
+            return Ok(());
+        }
+        let mut conn = self.write.acquire().await.map_err(Self::map_err)?;
+        for sql in ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL"] {
+            if let Err(e) = sqlx::query(sql).execute(&mut *conn).await {
+                drop(conn.detach());
+                return Err(Self::map_err(e));
+            }
+        }
+        Ok(())
+    }
+
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector).
     pub(crate) async fn bulk_insert(

@@ -21,10 +21,17 @@ mod bench_assistance;
 mod bulk;
 mod integrity;
 
+/// How long a connection waits for another's lock before "database is locked".
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
     vault: Arc<Vault>,
+    /// Opened by a one-off command (an import from the command line): reads share the one
+    /// writer connection, so a bulk load can have the file to itself. Such a command reads
+    /// nothing while its own transaction is open (it would wait for itself).
+    solo: bool,
 }
 
 impl SqliteStore {
@@ -88,6 +95,18 @@ impl SqliteStore {
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds
     /// citizen IDs and phones; its key lives outside the database.
     pub async fn open(url: &str, vault: Arc<Vault>) -> StoreResult<SqliteStore> {
+        Self::open_with(url, vault, false).await
+    }
+
+    /// As [`open`](Self::open), for a one-off command such as an import: one connection
+    /// for reads and writes. A bulk load then finds the file open nowhere else in the
+    /// process and may leave WAL for its one transaction (see `bulk_begin`); a server's
+    /// readers keep that from ever happening under it.
+    pub async fn open_solo(url: &str, vault: Arc<Vault>) -> StoreResult<SqliteStore> {
+        Self::open_with(url, vault, true).await
+    }
+
+    async fn open_with(url: &str, vault: Arc<Vault>, solo: bool) -> StoreResult<SqliteStore> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -96,7 +115,7 @@ impl SqliteStore {
             .map_err(Self::map_err)?
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
             .foreign_keys(true)
             .pragma("cache_size", "-32000")
             // Without a limit the WAL keeps the size of the largest transaction (1.5 GB after
@@ -110,12 +129,21 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(Self::map_err)?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(Self::map_err)?;
-        Ok(SqliteStore { read, write, vault })
+        let read = if solo {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(base.read_only(true))
+                .await
+                .map_err(Self::map_err)?
+        };
+        Ok(SqliteStore {
+            read,
+            write,
+            vault,
+            solo,
+        })
     }
 
     fn read(&self) -> &Pool<Sqlite> {

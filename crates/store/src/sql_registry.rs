@@ -999,6 +999,47 @@ macro_rules! impl_registry_store {
                         (sealer.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| sealer.seal(ph.as_str())))
                     });
                     t.mark("seal");
+                    // A bulk load on SQLite: keep the secondary indexes and the tally triggers out
+                    // of the way and rebuild them afterwards (in the same transaction), and insert
+                    // in id-hash order so the unique index grows at its end. Random-order index
+                    // inserts are what made a 600,000-row load take 25 s instead of a few.
+                    let bulk = <$Store>::BACKEND == "sqlite" && {
+                        let stored = $crate::registry::RegistryStore::registry_counts(self, &Scope::all()).await?;
+                        let stored = stored.persons_registered + stored.persons_deceased + stored.persons_moved_out;
+                        let n = plan.inserts.len();
+                        n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
+                    };
+                    let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
+                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, &sealed, bulk, t).await;
+                    // the connection goes back to how it was whether or not the load committed
+                    let restored = self.bulk_end(mode).await;
+                    written?;
+                    restored?;
+                    if <$Store>::BACKEND == "postgres" && plan.inserts.len() >= BULK_MIN_ROWS {
+                        // A bulk load changes the tables at once; until autovacuum analyzes them
+                        // the planner reads households' members by sequential scans (a page of
+                        // 669 households took 1.3 s after the demo's load).
+                        let mut tx = self.begin_write().await?;
+                        ::sqlx::query("ANALYZE persons, households").execute(&mut *tx).await.map_err(err)?;
+                        tx.commit().await.map_err(err)?;
+                        t.mark("analyze");
+                    }
+                    Ok(())
+                }
+
+                #[allow(clippy::too_many_arguments)]
+                async fn write_import_persons_tx(
+                    &self,
+                    actor: &Actor,
+                    org: &DivisionCode,
+                    root: &OrgPath,
+                    rows: &[PersonImportRow],
+                    plan: &registry_plan::PersonPlan,
+                    sealed: &[(String, Option<String>)],
+                    bulk: bool,
+                    t: &mut $crate::timing::Phases,
+                ) -> StoreResult<()> {
+                    let vault = self.vault();
                     let created = now_text();
                     let today = Utc::now().date_naive();
                     let mut tx = self.begin_write().await?;
@@ -1014,16 +1055,6 @@ macro_rules! impl_registry_store {
                         // the index rebuild below sorts on helper threads when cores are free
                         ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
                     }
-                    // A bulk load on SQLite: keep the secondary indexes and the tally triggers out
-                    // of the way and rebuild them afterwards (in this same transaction), and insert
-                    // in id-hash order so the unique index grows at its end. Random-order index
-                    // inserts are what made a 600,000-row load take 25 s instead of a few.
-                    let bulk = <$Store>::BACKEND == "sqlite" && {
-                        let stored = $crate::registry::RegistryStore::registry_counts(self, &Scope::all()).await?;
-                        let stored = stored.persons_registered + stored.persons_deceased + stored.persons_moved_out;
-                        let n = plan.inserts.len();
-                        n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
-                    };
                     if bulk {
                         for (name, _) in TALLY_INSERT_TRIGGERS {
                             ::sqlx::query(q(format!("DROP TRIGGER IF EXISTS {name}"))).execute(&mut *tx).await.map_err(err)?;
@@ -1163,15 +1194,6 @@ macro_rules! impl_registry_store {
                     t.mark("updates_audit");
                     tx.commit().await.map_err(err)?;
                     t.mark("commit");
-                    if <$Store>::BACKEND == "postgres" && plan.inserts.len() >= BULK_MIN_ROWS {
-                        // A bulk load changes the tables at once; until autovacuum analyzes them
-                        // the planner reads households' members by sequential scans (a page of
-                        // 669 households took 1.3 s after the demo's load).
-                        let mut tx = self.begin_write().await?;
-                        ::sqlx::query("ANALYZE persons, households").execute(&mut *tx).await.map_err(err)?;
-                        tx.commit().await.map_err(err)?;
-                        t.mark("analyze");
-                    }
                     Ok(())
                 }
             }

@@ -52,6 +52,16 @@ pub fn default_key_path(url: &str) -> PathBuf {
 /// The key file (created on first start) seals citizen IDs and phones; `None` takes
 /// [`default_key_path`].
 pub async fn open_store(url: &str, key_path: Option<&Path>) -> Result<Arc<dyn Store>> {
+    open(url, key_path, false).await
+}
+
+/// As [`open_store`], for a one-off command (an import): on SQLite no read connection idles
+/// in the pool, so a large load can have the file to itself (see `SqliteStore::open_solo`).
+pub async fn open_store_solo(url: &str, key_path: Option<&Path>) -> Result<Arc<dyn Store>> {
+    open(url, key_path, true).await
+}
+
+async fn open(url: &str, key_path: Option<&Path>, solo: bool) -> Result<Arc<dyn Store>> {
     let key_path = key_path.map_or_else(|| default_key_path(url), Path::to_path_buf);
     let vault = Arc::new(Vault::open_or_create(&key_path)?);
     let store: Arc<dyn Store> = if is_postgres(url) {
@@ -62,9 +72,12 @@ pub async fn open_store(url: &str, key_path: Option<&Path>) -> Result<Arc<dyn St
         )
     } else {
         Arc::new(
-            xiangzhi_store_sqlite::SqliteStore::open(url, vault)
-                .await
-                .context("无法打开 SQLite 数据库")?,
+            if solo {
+                xiangzhi_store_sqlite::SqliteStore::open_solo(url, vault).await
+            } else {
+                xiangzhi_store_sqlite::SqliteStore::open(url, vault).await
+            }
+            .context("无法打开 SQLite 数据库")?,
         )
     };
     store.migrate().await?;

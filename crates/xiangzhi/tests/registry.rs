@@ -388,8 +388,32 @@ fn count_persons(db: &Path) -> i64 {
     }
 }
 
+/// The journal mode a fresh open leaves, and what SQLite finds wrong with the file (pages
+/// or foreign keys).
+fn file_state(db: &Path) -> (String, Vec<String>) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let vault = Arc::new(
+            xiangzhi_store::Vault::open_or_create(&db.with_file_name("xiangzhi.key")).unwrap(),
+        );
+        let store = xiangzhi_store_sqlite::SqliteStore::open(db.to_str().unwrap(), vault)
+            .await
+            .unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(store.write_pool())
+            .await
+            .unwrap();
+        let problems = store.file_problems().await.unwrap();
+        store.close().await.unwrap();
+        (mode, problems)
+    })
+}
+
 /// Kills `xiangzhi import` with SIGKILL at moments spread over its run (the last ones while
-/// the WAL is growing, i.e. during the commit) and checks the table holds all rows or none.
+/// the commit writes its pages) and checks the table holds all rows or none. 60,000 rows
+/// take the bulk path: with the file to itself the import commits through a rollback journal
+/// (see `SqliteStore::bulk_begin`), so the commit shows as the main file growing, not the
+/// WAL; killed there, the next open rolls the journal back and is in WAL again.
 #[test]
 fn killing_an_import_mid_commit_leaves_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,10 +454,19 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
     );
     let base = count_persons(&db);
     let wal = dir.path().join("crash.db-wal");
+    // the same database for the last part (no process has it open now)
+    let shared = dir.path().join("shared.db");
+    std::fs::copy(&db, &shared).unwrap();
+    if wal.exists() {
+        std::fs::copy(&wal, dir.path().join("shared.db-wal")).unwrap();
+    }
+    let size = |f: &Path| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
     let mut saw_none = 0;
+    let mut killed_writing = 0;
     let mut saw_all = false;
     for attempt in 0..8 {
-        let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let wal_before = size(&wal);
+        let db_before = size(&db);
         let mut child = Command::new(bin)
             .arg("--db")
             .arg(&db)
@@ -457,17 +490,20 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
             if let Ok(Some(_)) = child.try_wait() {
                 break;
             }
-            let grown =
-                std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > wal_before + (1 << 20);
+            let grown = size(&wal) > wal_before + (1 << 20) || size(&db) > db_before + (1 << 20);
             if (attempt >= 3 && grown)
                 || (attempt < 3 && started.elapsed() > deadline)
                 || started.elapsed() > Duration::from_secs(120)
             {
                 child.kill().unwrap(); // SIGKILL
+                killed_writing += usize::from(grown);
                 break;
             }
         }
         let _ = child.wait();
+        let (mode, problems) = file_state(&db);
+        assert_eq!(mode, "wal", "attempt {attempt}: journal mode after a kill");
+        assert!(problems.is_empty(), "attempt {attempt}: {problems:?}");
         let now = count_persons(&db);
         assert!(
             now == base || now == base + n,
@@ -484,6 +520,10 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
     assert!(
         saw_none > 0,
         "at least one kill landed before the commit finished"
+    );
+    assert!(
+        killed_writing > 0,
+        "no kill landed while the commit wrote its pages"
     );
     if !saw_all {
         let ok = Command::new(bin)
@@ -505,6 +545,42 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
         );
         assert_eq!(count_persons(&db), base + n);
     }
+
+    // With the file open elsewhere (here: this test process) the load cannot leave WAL;
+    // it commits in WAL as any other write.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let holder = rt.block_on(async {
+        let vault = Arc::new(
+            xiangzhi_store::Vault::open_or_create(&shared.with_file_name("xiangzhi.key")).unwrap(),
+        );
+        let store = xiangzhi_store_sqlite::SqliteStore::open(shared.to_str().unwrap(), vault)
+            .await
+            .unwrap();
+        sqlx::query("SELECT COUNT(*) FROM org_units")
+            .fetch_one(store.write_pool())
+            .await
+            .unwrap();
+        store
+    });
+    let out = Command::new(bin)
+        .arg("--db")
+        .arg(&shared)
+        .args(["import", "persons", csv.to_str().unwrap()])
+        .args(["--org", "361002201", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        size(&dir.path().join("shared.db-wal")) > 1 << 20,
+        "the load did not go through the WAL"
+    );
+    rt.block_on(holder.close()).unwrap();
+    assert_eq!(file_state(&shared), ("wal".to_string(), Vec::new()));
+    assert_eq!(count_persons(&shared), base + n);
 }
 
 /// Every byte of the SQLite file and its WAL, searched for every demo ID and phone.
