@@ -15,12 +15,6 @@ use xiangzhi_domain::org::DivisionCode;
 use xiangzhi_domain::role::Role;
 use xiangzhi_store::{Actor, NewUser, Scope, Store};
 
-// A bulk import allocates millions of short strings and frees vectors of hundreds of MB;
-// glibc's allocator handed those pages back to the kernel and faulted them in again (page
-// zeroing was a tenth of an import's time).
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "xiangzhi",
