@@ -1011,10 +1011,13 @@ macro_rules! impl_registry_store {
                     };
                     let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
                     let written = self.write_import_persons_tx(actor, org, root, rows, plan, &sealed, bulk, t).await;
-                    // the connection goes back to how it was whether or not the load committed
-                    let restored = self.bulk_end(mode).await;
+                    // The connection goes back to how it was whether or not the load committed.
+                    // If it cannot, bulk_end has closed it and every new connection opens in WAL
+                    // with foreign keys on: the load's own outcome is what the caller is told.
+                    if let Err(e) = self.bulk_end(mode).await {
+                        ::tracing::warn!("批量导入后未能恢复数据库连接设置（连接已关闭）：{e}");
+                    }
                     written?;
-                    restored?;
                     if <$Store>::BACKEND == "postgres" && plan.inserts.len() >= BULK_MIN_ROWS {
                         // A bulk load changes the tables at once; until autovacuum analyzes them
                         // the planner reads households' members by sequential scans (a page of
