@@ -388,17 +388,22 @@ fn count_persons(db: &Path) -> i64 {
     }
 }
 
+/// The SQLite store at `db`, with the key file the CLI made next to it.
+async fn open_beside_key(db: &Path) -> xiangzhi_store_sqlite::SqliteStore {
+    let vault = Arc::new(
+        xiangzhi_store::Vault::open_or_create(&db.with_file_name("xiangzhi.key")).unwrap(),
+    );
+    xiangzhi_store_sqlite::SqliteStore::open(db.to_str().unwrap(), vault)
+        .await
+        .unwrap()
+}
+
 /// The journal mode a fresh open leaves, and what SQLite finds wrong with the file (pages
 /// or foreign keys).
 fn file_state(db: &Path) -> (String, Vec<String>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let vault = Arc::new(
-            xiangzhi_store::Vault::open_or_create(&db.with_file_name("xiangzhi.key")).unwrap(),
-        );
-        let store = xiangzhi_store_sqlite::SqliteStore::open(db.to_str().unwrap(), vault)
-            .await
-            .unwrap();
+        let store = open_beside_key(db).await;
         let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
             .fetch_one(store.write_pool())
             .await
@@ -550,12 +555,7 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
     // it commits in WAL as any other write.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let holder = rt.block_on(async {
-        let vault = Arc::new(
-            xiangzhi_store::Vault::open_or_create(&shared.with_file_name("xiangzhi.key")).unwrap(),
-        );
-        let store = xiangzhi_store_sqlite::SqliteStore::open(shared.to_str().unwrap(), vault)
-            .await
-            .unwrap();
+        let store = open_beside_key(&shared).await;
         sqlx::query("SELECT COUNT(*) FROM org_units")
             .fetch_one(store.write_pool())
             .await
