@@ -14,6 +14,7 @@ pub mod demo_indicators;
 pub mod demo_ledgers;
 pub mod demo_registry;
 pub mod divisions;
+pub mod heap;
 pub mod ledger_pack;
 pub mod restore;
 /// Registry import and export live in their own crate so the web can use them too.

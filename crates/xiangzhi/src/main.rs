@@ -232,6 +232,15 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Import(_)
+            | Command::Ledger {
+                command: xiangzhi::cli_ledger::LedgerCommand::Import { .. }
+            }
+    ) {
+        xiangzhi::heap::hold_for_bulk_work();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Err(e) = runtime.block_on(run(cli)) {
         eprintln!("错误：{e:#}");
