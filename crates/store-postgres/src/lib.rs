@@ -171,7 +171,7 @@ impl PgStore {
         Ok(())
     }
 
-    fn vault(&self) -> &Vault {
+    fn vault(&self) -> &Arc<Vault> {
         &self.vault
     }
 

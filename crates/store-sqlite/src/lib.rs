@@ -195,7 +195,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn vault(&self) -> &Vault {
+    fn vault(&self) -> &Arc<Vault> {
         &self.vault
     }
 

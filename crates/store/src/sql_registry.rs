@@ -1,5 +1,5 @@
 //! The registry's SQL, shared by both backends like [`crate::impl_sql_store!`] (read its header).
-//! Besides the items listed there, a backend provides `fn vault(&self) -> &Vault`.
+//! Besides the items listed there, a backend provides `fn vault(&self) -> &Arc<Vault>`.
 //!
 //! Citizen IDs and phones are bound only sealed (`*_sealed`) and as keyed hashes
 //! (`*_hash`); masked forms are computed on the way out, never stored (a stored mask plus the
@@ -62,6 +62,10 @@ END",
 END",
     ),
 ];
+
+/// A set of keys from an import file (household numbers, id hashes): foldhash, seeded per
+/// process, is several times faster than SipHash on these.
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Inserts from which a person import counts as a bulk load.
 pub const BULK_ROWS: usize = 50_000;
@@ -847,7 +851,7 @@ macro_rules! impl_registry_store {
                         return Ok(keys.to_vec());
                     }
                     use ::futures_util::TryStreamExt as _;
-                    let wanted: ::std::collections::HashSet<&str> = keys.iter().copied().collect();
+                    let wanted: $crate::sql_registry::FastSet<&str> = keys.iter().copied().collect();
                     let mut found = Vec::new();
                     let sql = q(format!("SELECT {column} AS k FROM {table}"));
                     let mut rows = ::sqlx::query(sql).fetch(self.read());
@@ -988,17 +992,10 @@ macro_rules! impl_registry_store {
                     org: &DivisionCode,
                     root: &OrgPath,
                     rows: &[PersonImportRow],
-                    plan: &registry_plan::PersonPlan,
+                    plan: &registry_plan::PersonPlan<'_>,
+                    ahead: Option<$crate::seal_ahead::SealAhead>,
                     t: &mut $crate::timing::Phases,
                 ) -> StoreResult<()> {
-                    let vault = self.vault();
-                    // Seal outside the transaction: the slow part runs before the writer lock.
-                    let sealer = vault.sealer();
-                    let sealed: Vec<(String, Option<String>)> = par_map(&plan.inserts, |p| {
-                        let r = &rows[p.row];
-                        (sealer.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| sealer.seal(ph.as_str())))
-                    });
-                    t.mark("seal");
                     // A bulk load on SQLite: keep the secondary indexes and the tally triggers out
                     // of the way and rebuild them afterwards (in the same transaction), and insert
                     // in id-hash order so the unique index grows at its end. Random-order index
@@ -1010,7 +1007,7 @@ macro_rules! impl_registry_store {
                         n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
                     };
                     let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
-                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, &sealed, bulk, t).await;
+                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, t).await;
                     // The connection goes back to how it was whether or not the load committed.
                     // If it cannot, bulk_end has closed it and every new connection opens in WAL
                     // with foreign keys on: the load's own outcome is what the caller is told.
@@ -1037,8 +1034,8 @@ macro_rules! impl_registry_store {
                     org: &DivisionCode,
                     root: &OrgPath,
                     rows: &[PersonImportRow],
-                    plan: &registry_plan::PersonPlan,
-                    sealed: &[(String, Option<String>)],
+                    plan: &registry_plan::PersonPlan<'_>,
+                    ahead: Option<$crate::seal_ahead::SealAhead>,
                     bulk: bool,
                     t: &mut $crate::timing::Phases,
                 ) -> StoreResult<()> {
@@ -1077,13 +1074,13 @@ macro_rules! impl_registry_store {
                     }
                     let new_ids = <$Store>::bulk_insert(&mut tx, &bulk::HOUSEHOLDS, &values, true).await?;
                     drop(values);
-                    let hh_ids: HashMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no.as_str()).zip(new_ids).collect();
+                    let hh_ids: HashMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no).zip(new_ids).collect();
                     t.mark("insert_households");
                     let hh_id = |h: &HouseholdRef| -> Option<i64> {
                         match h {
                             HouseholdRef::None => None,
                             HouseholdRef::Existing(id) => Some(*id),
-                            HouseholdRef::New(no) => hh_ids.get(no.as_str()).copied(),
+                            HouseholdRef::New(no) => hh_ids.get(*no).copied(),
                         }
                     };
                     let mut order: Vec<usize> = (0..plan.inserts.len()).collect();
@@ -1098,6 +1095,20 @@ macro_rules! impl_registry_store {
                         }
                     }
                     t.mark("drop_indexes");
+                    let sealed = match ahead {
+                        Some(a) => a.take(&plan.inserts).await?,
+                        None => None,
+                    };
+                    // Sealed ahead whenever the import writes (see seal_ahead); this is the
+                    // safety net should the plan ever insert other rows.
+                    let sealed = sealed.unwrap_or_else(|| {
+                        let sealer = vault.sealer();
+                        par_map(&plan.inserts, |p| {
+                            let r = &rows[p.row];
+                            (sealer.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| sealer.seal(ph.as_str())))
+                        })
+                    });
+                    t.mark("seal_wait");
                     let hh: Vec<Option<i64>> = plan.inserts.iter().map(|p| hh_id(&p.household)).collect();
                     // Rows go in by slices on SQLite, through one reused buffer: the whole load's
                     // values were 230 MB more at the peak, each page of it zeroed by the kernel on
@@ -1139,10 +1150,10 @@ macro_rules! impl_registry_store {
                         t.mark("create_indexes");
                         let mut tallies: HashMap<(&str, &str, &str), i64> = HashMap::new();
                         for h in &plan.new_households {
-                            *tallies.entry((h.org_path.as_str(), "household", active)).or_default() += 1;
+                            *tallies.entry((h.org_path, "household", active)).or_default() += 1;
                         }
                         for p in &plan.inserts {
-                            *tallies.entry((p.org_path.as_str(), "person", p.status)).or_default() += 1;
+                            *tallies.entry((p.org_path, "person", p.status)).or_default() += 1;
                         }
                         for ((path, entity, state), n) in tallies {
                             ::sqlx::query(
@@ -1809,6 +1820,10 @@ macro_rules! impl_registry_store {
                     let hash_refs: Vec<&str> = hashes.iter().map(|(h, _)| h.as_str()).collect();
                     let existing = self.existing_persons(&hash_refs).await?;
                     t.mark("existing_persons");
+                    let ahead = (!dry_run).then(|| {
+                        let todo: Vec<usize> = (0..rows.len()).filter(|i| !existing.contains_key(&hashes[*i].0)).collect();
+                        $crate::seal_ahead::SealAhead::start(self.vault().clone(), rows, todo)
+                    });
                     let mut nos: Vec<&str> = rows.iter().filter_map(|r| r.household_no.as_deref()).collect();
                     nos.sort_unstable();
                     nos.dedup();
@@ -1821,7 +1836,7 @@ macro_rules! impl_registry_store {
                         t.finish(rows.len());
                         return Ok(ImportOutcome { summary, issues: plan.issues });
                     }
-                    self.write_import_persons(actor, org, &root, rows, &plan, &mut t).await?;
+                    self.write_import_persons(actor, org, &root, rows, &plan, ahead, &mut t).await?;
                     t.finish(rows.len());
                     summary.committed = true;
                     Ok(ImportOutcome { summary, issues: Vec::new() })
