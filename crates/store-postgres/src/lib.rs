@@ -82,6 +82,11 @@ impl PgStore {
             "measure_indexes",
             include_str!("../migrations/0013_measure_indexes.sql"),
         ),
+        (
+            14,
+            "short_lookup_hashes",
+            include_str!("../migrations/0014_short_lookup_hashes.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

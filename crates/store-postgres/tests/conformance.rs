@@ -172,3 +172,22 @@ async fn backup_holds_every_table() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn long_lookup_hashes_still_find() {
+    let Some(store) = open_empty().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let raw = store.clone();
+    xiangzhi_store::conformance_upgrade::long_lookup_hashes_still_find(
+        async { Some(store as TestStore) },
+        |sql| {
+            let raw = raw.clone();
+            async move {
+                sqlx::query(sql).execute(raw.pool()).await.unwrap();
+            }
+        },
+    )
+    .await;
+}

@@ -90,6 +90,11 @@ impl SqliteStore {
             "measure_indexes",
             include_str!("../migrations/0013_measure_indexes.sql"),
         ),
+        (
+            14,
+            "short_lookup_hashes",
+            include_str!("../migrations/0014_short_lookup_hashes.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -177,3 +177,27 @@ async fn upgrades_from_every_schema_version() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn long_lookup_hashes_still_find() {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.join("old-hashes.db").to_str().unwrap(),
+            Arc::new(xiangzhi_store::Vault::ephemeral()),
+        )
+        .await
+        .unwrap(),
+    );
+    let raw = store.clone();
+    xiangzhi_store::conformance_upgrade::long_lookup_hashes_still_find(
+        async { Some(store as TestStore) },
+        |sql| {
+            let raw = raw.clone();
+            async move {
+                sqlx::query(sql).execute(raw.write_pool()).await.unwrap();
+            }
+        },
+    )
+    .await;
+}

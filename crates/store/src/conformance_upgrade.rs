@@ -207,3 +207,107 @@ where
         check_after(&store, newest, &format!("{tag}后"), 2 * n + 1).await;
     }
 }
+
+/// Keyed hashes written before migration `short_lookup_hashes` are 64 hex digits. After it,
+/// the person is found by citizen ID and by phone, the same ID is still refused as a
+/// duplicate, and re-importing the person's row changes nothing. `make_empty` yields a fresh
+/// database with no migration applied; `raw` runs one SQL statement on that same database
+/// (to give the stored hashes their old length: the old hash starts with the new one).
+pub async fn long_lookup_hashes_still_find<R, RFut>(
+    make_empty: impl Future<Output = Option<TestStore>>,
+    raw: R,
+) where
+    R: Fn(&'static str) -> RFut,
+    RFut: Future<Output = ()>,
+{
+    let Some(store) = make_empty.await else {
+        return;
+    };
+    store
+        .migrate_to(introduced(&store, "short_lookup_hashes") - 1)
+        .await
+        .unwrap();
+    seeded(&store).await;
+    let clerk = actor_at(&store, TOWNSHIP, Role::TownshipClerk).await;
+    let birth = NaiveDate::from_ymd_opt(1979, 3, 4).unwrap();
+    let id = xiangzhi_domain::citizen_id::generate("361002", birth, 77, false);
+    let phone = xiangzhi_domain::phone::Phone::parse("13912340077").unwrap();
+    let new_person = || NewPerson {
+        name: "旧哈希".into(),
+        citizen_id: id.clone(),
+        phone: Some(phone.clone()),
+        household_id: None,
+        relation: None,
+        org_code: Some(code(TOUCHANG)),
+        tags: Vec::new(),
+    };
+    let created = store.create_person(&clerk, new_person()).await.unwrap();
+    raw(
+        "UPDATE persons SET id_hash = id_hash || '00112233445566778899aabbccddeeff', \
+         phone_hash = phone_hash || '00112233445566778899aabbccddeeff'",
+    )
+    .await;
+    let find = |q: String| {
+        let store = store.clone();
+        let scope = clerk.scope.clone();
+        async move {
+            store
+                .person_search(
+                    &scope,
+                    &PersonQuery {
+                        q: Some(q),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        find(id.as_str().into()).await.is_empty(),
+        "the long form is what the migration must fix"
+    );
+    store.migrate().await.unwrap();
+    assert_eq!(
+        find(id.as_str().into()).await,
+        vec![created.id],
+        "by citizen ID"
+    );
+    assert_eq!(
+        find(phone.as_str().into()).await,
+        vec![created.id],
+        "by phone"
+    );
+    assert!(matches!(
+        store.create_person(&clerk, new_person()).await,
+        Err(crate::error::StoreError::Conflict(_))
+    ));
+    let row = PersonImportRow {
+        line: 2,
+        name: "旧哈希".into(),
+        citizen_id: id.clone(),
+        phone: Some(phone.clone()),
+        household_no: None,
+        relation: None,
+        status: None,
+        org_code: Some(code(TOUCHANG)),
+        household_address: None,
+        tags: None,
+    };
+    let outcome = store
+        .import_persons(&clerk, &code(TOWNSHIP), &[row], false)
+        .await
+        .unwrap();
+    assert!(outcome.issues.is_empty(), "{:?}", outcome.issues);
+    assert_eq!(
+        (
+            outcome.summary.new,
+            outcome.summary.updated,
+            outcome.summary.unchanged
+        ),
+        (0, 0, 1)
+    );
+}

@@ -18,6 +18,8 @@ use crate::error::{StoreError, StoreResult};
 
 const KEY_PREFIX: &str = "xiangzhi-key-v1:";
 const SEAL_PREFIX: &str = "v1:";
+/// Bytes of the HMAC a lookup hash keeps.
+const LOOKUP_BYTES: usize = 16;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
 
 /// HMAC-SHA256 with the pads absorbed once: each lookup then hashes two short messages.
@@ -213,10 +215,11 @@ impl Vault {
         String::from_utf8(pt).map_err(|_| bad())
     }
 
-    /// Keyed hash (hex) for equality search. Callers pass the canonical form
+    /// Keyed hash for equality search: the first 128 bits of the HMAC, as 32 hex digits
+    /// (migration 0014 cut stored hashes to this). Callers pass the canonical form
     /// (`CitizenId::as_str`, `Phone::as_str`) so any spelling of a value finds it.
     pub fn lookup(&self, plaintext: &str) -> String {
-        hex::encode(self.lookup.mac(plaintext.as_bytes()))
+        hex::encode(&self.lookup.mac(plaintext.as_bytes())[..LOOKUP_BYTES])
     }
 }
 
@@ -245,6 +248,7 @@ mod tests {
         assert!(!a.contains("11010519491231002X"));
         assert_eq!(v.open(&a).unwrap(), "11010519491231002X");
         assert_eq!(v.lookup("x"), v.lookup("x"));
+        assert_eq!(v.lookup("x").len(), 32);
         assert_ne!(v.lookup("x"), v.lookup("y"));
         let sealer = v.sealer();
         let (c, d) = (
