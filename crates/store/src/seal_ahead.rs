@@ -18,6 +18,25 @@ use crate::vault::Vault;
 /// `(sealed citizen ID, sealed phone)` of one person.
 pub type SealedPerson = (String, Option<String>);
 
+/// Seals `(citizen ID, phone)` pairs in order on up to four threads; once `stop` is set the
+/// remaining pairs come back empty.
+pub fn seal_all<S: AsRef<str> + Sync>(
+    vault: &Vault,
+    plain: &[(S, Option<S>)],
+    stop: &AtomicBool,
+) -> Vec<SealedPerson> {
+    let sealer = vault.sealer();
+    par_map(plain, |(id, phone)| {
+        if stop.load(Ordering::Relaxed) {
+            return (String::new(), None);
+        }
+        (
+            sealer.seal(id.as_ref()),
+            phone.as_ref().map(|p| sealer.seal(p.as_ref())),
+        )
+    })
+}
+
 /// Sealing under way; dropping it stops the work at the next row.
 pub struct SealAhead {
     rows: Vec<usize>,
@@ -40,15 +59,7 @@ impl SealAhead {
             .collect();
         let cancel = Arc::new(AtomicBool::new(false));
         let stop = cancel.clone();
-        let handle = tokio::task::spawn_blocking(move || {
-            let sealer = vault.sealer();
-            par_map(&plain, |(id, phone)| {
-                if stop.load(Ordering::Relaxed) {
-                    return (String::new(), None);
-                }
-                (sealer.seal(id), phone.as_deref().map(|p| sealer.seal(p)))
-            })
-        });
+        let handle = tokio::task::spawn_blocking(move || seal_all(&vault, &plain, &stop));
         SealAhead {
             rows: todo,
             cancel,

@@ -1102,11 +1102,11 @@ macro_rules! impl_registry_store {
                     // Sealed ahead whenever the import writes (see seal_ahead); this is the
                     // safety net should the plan ever insert other rows.
                     let sealed = sealed.unwrap_or_else(|| {
-                        let sealer = vault.sealer();
-                        par_map(&plan.inserts, |p| {
+                        let plain: Vec<(&str, Option<&str>)> = plan.inserts.iter().map(|p| {
                             let r = &rows[p.row];
-                            (sealer.seal(r.citizen_id.as_str()), r.phone.as_ref().map(|ph| sealer.seal(ph.as_str())))
-                        })
+                            (r.citizen_id.as_str(), r.phone.as_ref().map(|ph| ph.as_str()))
+                        }).collect();
+                        $crate::seal_ahead::seal_all(vault, &plain, &::std::sync::atomic::AtomicBool::new(false))
                     });
                     t.mark("seal_wait");
                     let hh: Vec<Option<i64>> = plan.inserts.iter().map(|p| hh_id(&p.household)).collect();
