@@ -704,6 +704,46 @@ pub async fn registry_import_is_previewed_then_all_or_nothing(store: TestStore) 
         .await
         .unwrap();
     assert_eq!(out.summary.unchanged, 2);
+
+    // stored people and new ones interleaved: each new person gets its own sealed ID and
+    // phone (the new rows are sealed ahead, apart from the stored ones)
+    let mixed = vec![
+        changed[0].clone(),
+        import_row(8, "庚", cid(1993, 6, false), "H9", Relation::Head),
+        changed[2].clone(),
+        import_row(9, "辛", cid(1995, 7, true), "H9", Relation::Child),
+    ];
+    let out = store
+        .import_persons(&clerk, &township, &mixed, false)
+        .await
+        .unwrap();
+    assert!(out.summary.committed, "{:?}", out.issues);
+    assert_eq!(out.summary.new, 2);
+    for r in &mixed {
+        let found = store
+            .person_search(
+                &clerk.scope,
+                &PersonQuery {
+                    q: Some(r.citizen_id.as_str().into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", r.name);
+        assert_eq!(found[0].name, r.name);
+        for (field, want) in [
+            (RevealField::CitizenId, r.citizen_id.as_str()),
+            (RevealField::Phone, r.phone.as_ref().unwrap().as_str()),
+        ] {
+            assert_eq!(
+                store.reveal(&clerk, found[0].id, field).await.unwrap(),
+                want,
+                "{} {field:?}",
+                r.name
+            );
+        }
+    }
 }
 
 fn enterprise(name: &str, code17: &str, kind: &str) -> NewEnterprise {
