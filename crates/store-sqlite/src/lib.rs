@@ -131,7 +131,15 @@ impl SqliteStore {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(base.clone().create_if_missing(true))
+            // A statement that changes pages an earlier statement of its transaction changed
+            // keeps their old contents in a statement journal, which otherwise goes to a temp
+            // file past 64 KB (rebuilding a county's person indexes wrote 15 MB there). The
+            // choice is made when a transaction begins, so it belongs to the connection.
+            .connect_with(
+                base.clone()
+                    .create_if_missing(true)
+                    .pragma("temp_store", "memory"),
+            )
             .await
             .map_err(Self::map_err)?;
         let read = if solo {

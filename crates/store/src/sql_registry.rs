@@ -92,10 +92,13 @@ pub fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec
                 s.spawn(move || c.iter().map(f).collect::<Vec<U>>())
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker panicked"))
-            .collect()
+        // one exact allocation: collecting the flattened parts grew the result by doubling,
+        // copying a county's rows over and over into freshly faulted pages
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().expect("worker panicked"));
+        }
+        out
     })
 }
 
@@ -1050,8 +1053,6 @@ macro_rules! impl_registry_store {
                         // still spilled the table of 600,000 people before the index rebuild read
                         // it back. Pages are taken as needed, so a small import stays small.
                         ::sqlx::query("PRAGMA cache_size = -1048576").execute(&mut *tx).await.map_err(err)?;
-                        // each multi-row INSERT keeps a statement journal; in memory, not a temp file
-                        ::sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *tx).await.map_err(err)?;
                         // the index rebuild below sorts on helper threads when cores are free
                         ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
                     }
