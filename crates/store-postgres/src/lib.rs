@@ -87,6 +87,11 @@ impl PgStore {
             "short_lookup_hashes",
             include_str!("../migrations/0014_short_lookup_hashes.sql"),
         ),
+        (
+            15,
+            "partial_phone_index",
+            include_str!("../migrations/0015_partial_phone_index.sql"),
+        ),
     ];
 
     /// `vault` seals and finds citizen IDs and phones; its key lives outside the database.

@@ -95,6 +95,11 @@ impl SqliteStore {
             "short_lookup_hashes",
             include_str!("../migrations/0014_short_lookup_hashes.sql"),
         ),
+        (
+            15,
+            "partial_phone_index",
+            include_str!("../migrations/0015_partial_phone_index.sql"),
+        ),
     ];
 
     /// Opens (creating if missing) `sqlite://path` or a plain path. `vault` seals and finds

@@ -201,3 +201,45 @@ async fn long_lookup_hashes_still_find() {
     )
     .await;
 }
+
+/// The indexes and triggers of a database file, by name, with their SQL's whitespace
+/// collapsed.
+async fn schema_objects(path: &std::path::Path) -> Vec<(String, String)> {
+    let url = format!("sqlite://{}?mode=ro", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
+         AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    rows.into_iter()
+        .map(|(n, sql)| (n, sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+        .collect()
+}
+
+/// A bulk import drops the person indexes and the tally triggers and recreates them from
+/// `PERSON_INDEXES` and `TALLY_INSERT_TRIGGERS`; what it recreates must be what the
+/// migrations made, or a loaded county would differ from a new database.
+#[tokio::test]
+async fn bulk_import_leaves_the_schema_as_migrated() {
+    let (_fresh, fresh_dir) = open().await;
+    let (loaded, dir) = open().await;
+    let loaded: TestStore = Arc::new(loaded);
+    // its first import (1,200 people into an empty registry) takes the bulk path
+    xiangzhi_store::conformance_tallies::registry_counts_are_kept(loaded.clone()).await;
+    let migrated = schema_objects(&fresh_dir.join("test.db")).await;
+    assert!(
+        migrated.iter().any(|(n, _)| n == "persons_phone"),
+        "{migrated:?}"
+    );
+    let after = schema_objects(&dir.join("test.db")).await;
+    let differ: Vec<_> = after
+        .iter()
+        .filter(|o| !migrated.contains(o))
+        .chain(migrated.iter().filter(|o| !after.contains(o)))
+        .collect();
+    assert!(differ.is_empty(), "differ from the migrations: {differ:#?}");
+}

@@ -39,7 +39,7 @@ pub const PERSON_INDEXES: &[(&str, &str)] = &[
     ),
     (
         "persons_phone",
-        "CREATE INDEX persons_phone ON persons (phone_hash)",
+        "CREATE INDEX persons_phone ON persons (phone_hash) WHERE phone_hash IS NOT NULL",
     ),
 ];
 
