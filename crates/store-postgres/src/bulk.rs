@@ -72,6 +72,11 @@ impl PgStore {
         Ok(())
     }
 
+    /// No page cache to size: PostgreSQL's shared buffers are the server's.
+    pub(crate) fn bulk_cache_kib((): ()) -> Option<i64> {
+        None
+    }
+
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector). The ids are
     /// drawn from the table's identity sequence first and copied in explicitly, since COPY

@@ -23,6 +23,8 @@ mod integrity;
 
 /// How long a connection waits for another's lock before "database is locked".
 const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// Page cache of every connection, in KiB (SQLite's negative form): 32 MB.
+const CACHE_KIB: i64 = 32_000;
 
 pub struct SqliteStore {
     read: SqlitePool,
@@ -127,7 +129,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
             .foreign_keys(true)
-            .pragma("cache_size", "-32000")
+            .pragma("cache_size", format!("-{CACHE_KIB}"))
             // Without a limit the WAL keeps the size of the largest transaction (1.5 GB after
             // a county's imports) and the next process to open the file reads all of it to
             // rebuild its index: 0.6 s added to a report render. After a checkpoint it is cut

@@ -1010,7 +1010,8 @@ macro_rules! impl_registry_store {
                         n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
                     };
                     let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
-                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, t).await;
+                    let cache_kib = <$Store>::bulk_cache_kib(mode);
+                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, cache_kib, t).await;
                     // The connection goes back to how it was whether or not the load committed.
                     // If it cannot, bulk_end has closed it and every new connection opens in WAL
                     // with foreign keys on: the load's own outcome is what the caller is told.
@@ -1040,6 +1041,7 @@ macro_rules! impl_registry_store {
                     plan: &registry_plan::PersonPlan<'_>,
                     ahead: Option<$crate::seal_ahead::SealAhead>,
                     bulk: bool,
+                    cache_kib: Option<i64>,
                     t: &mut $crate::timing::Phases,
                 ) -> StoreResult<()> {
                     let vault = self.vault();
@@ -1048,11 +1050,11 @@ macro_rules! impl_registry_store {
                     let mut tx = self.begin_write().await?;
                     t.mark("begin");
                     if <$Store>::BACKEND == "sqlite" {
-                        // Index pages of a large import must stay in memory: a 32 MB cache spills
-                        // them to the WAL again and again (10x slower at 600,000 rows), and 256 MB
-                        // still spilled the table of 600,000 people before the index rebuild read
-                        // it back. Pages are taken as needed, so a small import stays small.
-                        ::sqlx::query("PRAGMA cache_size = -1048576").execute(&mut *tx).await.map_err(err)?;
+                        // Pages are taken as needed, so a small import stays small (see
+                        // bulk_cache_kib for the sizes)
+                        if let Some(kib) = cache_kib {
+                            ::sqlx::query(q(format!("PRAGMA cache_size = -{kib}"))).execute(&mut *tx).await.map_err(err)?;
+                        }
                         // the index rebuild below sorts on helper threads when cores are free
                         ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
                     }
