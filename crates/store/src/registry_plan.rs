@@ -9,6 +9,7 @@ use serde_json::json;
 use xiangzhi_domain::org::OrgPath;
 
 use crate::registry_model::*;
+use crate::vault::LookupHash;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -97,7 +98,7 @@ pub fn within(root: &OrgPath, path: &str) -> bool {
 /// org by code; `existing` persons by id hash; `households` by 户号.
 pub fn plan_persons<'a>(
     rows: &'a [PersonImportRow],
-    hashes: &'a [(String, Option<String>)],
+    hashes: &'a [(LookupHash, Option<LookupHash>)],
     root: &OrgPath,
     orgs: &'a HashMap<String, OrgRef>,
     existing: &'a HashMap<String, ExistingPerson>,
@@ -190,7 +191,7 @@ pub fn plan_persons<'a>(
             },
             None => None,
         };
-        let old = existing.get(id_hash);
+        let old = existing.get(id_hash.as_str());
         if let Some(p) = old
             && !within(root, &p.org_path)
         {
@@ -278,7 +279,8 @@ pub fn plan_persons<'a>(
             })
             .unwrap_or(PersonStatus::Registered.as_str());
         let phone_hash = phone_hash
-            .as_deref()
+            .as_ref()
+            .map(LookupHash::as_str)
             .or_else(|| old.and_then(|p| p.phone_hash.as_deref()));
         let tags = match (&r.tags, old) {
             (Some(t), _) => Cow::Owned(tags_json(t)),

@@ -1836,15 +1836,15 @@ macro_rules! impl_registry_store {
                     let (root, orgs) = self.import_orgs(actor, org).await?;
                     t.mark("orgs");
                     let vault = self.vault();
-                    let hashes: Vec<(String, Option<String>)> = par_map(rows, |r| {
-                        (vault.lookup(r.citizen_id.as_str()), r.phone.as_ref().map(|p| vault.lookup(p.as_str())))
+                    let hashes: Vec<($crate::vault::LookupHash, Option<$crate::vault::LookupHash>)> = par_map(rows, |r| {
+                        (vault.lookup_inline(r.citizen_id.as_str()), r.phone.as_ref().map(|p| vault.lookup_inline(p.as_str())))
                     });
                     t.mark("hmac");
                     let hash_refs: Vec<&str> = hashes.iter().map(|(h, _)| h.as_str()).collect();
                     let existing = self.existing_persons(&hash_refs).await?;
                     t.mark("existing_persons");
                     let ahead = (!dry_run).then(|| {
-                        let todo: Vec<usize> = (0..rows.len()).filter(|i| !existing.contains_key(&hashes[*i].0)).collect();
+                        let todo: Vec<usize> = (0..rows.len()).filter(|i| !existing.contains_key(hashes[*i].0.as_str())).collect();
                         $crate::seal_ahead::SealAhead::start(self.vault().clone(), rows, todo)
                     });
                     let nos: $crate::sql_registry::FastSet<&str> = rows.iter().filter_map(|r| r.household_no.as_deref()).collect();
