@@ -264,15 +264,16 @@ impl OrgResolver {
         scope: &Scope,
         org: &DivisionCode,
     ) -> Result<OrgResolver> {
-        let root = store.org_unit(scope, org).await?;
         let mut r = OrgResolver {
             codes: HashMap::new(),
             villages: HashMap::new(),
             grids: HashMap::new(),
             grid_names: HashMap::new(),
         };
-        let mut queue = vec![root];
-        while let Some(u) = queue.pop() {
+        // One query for the whole subtree (walking it a unit at a time was 1,100 queries and
+        // 0.11 s for a county). Last path first: where two villages or two grids of a village
+        // share a name, the one with the smaller code is the one a name finds.
+        for u in store.org_subtree(scope, org).await?.into_iter().rev() {
             match u.level {
                 OrgLevel::Village => {
                     r.codes.insert(u.code.as_str().into(), u.code.clone());
@@ -295,9 +296,6 @@ impl OrgResolver {
                         .push(u.code.clone());
                 }
                 _ => {}
-            }
-            if u.child_count > 0 {
-                queue.extend(store.org_children(scope, Some(&u.code)).await?);
             }
         }
         Ok(r)

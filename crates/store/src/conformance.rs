@@ -176,6 +176,10 @@ pub async fn scope_hides_other_villages(store: TestStore) {
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
+            store.org_subtree(scope, &code(foreign)).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
             store.org_history(scope, &code(foreign)).await,
             Err(StoreError::NotFound)
         ));
@@ -287,6 +291,37 @@ pub async fn merge_and_split_keep_history(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(kids.len(), 1, "the merged village is no longer listed");
+    // the subtree in one query is what walking the children finds, parents first
+    let subtree = store
+        .org_subtree(&Scope::all(), &code("361002201"))
+        .await
+        .unwrap();
+    let mut walked = Vec::new();
+    let mut queue = vec![code("361002201")];
+    while let Some(c) = queue.pop() {
+        for k in store.org_children(&Scope::all(), Some(&c)).await.unwrap() {
+            queue.push(k.code);
+        }
+        walked.push(c.as_str().to_string());
+    }
+    let mut listed: Vec<String> = subtree.iter().map(|u| u.code.as_str().into()).collect();
+    assert_eq!(listed[0], "361002201");
+    listed.sort();
+    walked.sort();
+    assert_eq!(listed, walked);
+    assert!(
+        subtree
+            .windows(2)
+            .all(|w| w[0].path.as_str() < w[1].path.as_str())
+    );
+    assert!(
+        subtree.iter().any(|u| u.code == grid.code),
+        "the moved grid"
+    );
+    assert!(
+        !subtree.iter().any(|u| u.code == code("361002201208")),
+        "the merged village"
+    );
     assert!(
         store
             .merge_org_units(&admin, &code("361002201211"), &code("361002201"), day)

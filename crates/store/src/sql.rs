@@ -400,6 +400,19 @@ macro_rules! impl_sql_store {
                     rows.iter().map(org_from_row).collect()
                 }
 
+                async fn org_subtree(&self, scope: &Scope, code: &DivisionCode) -> StoreResult<Vec<OrgUnit>> {
+                    let root = self.org_unit(scope, code).await?;
+                    let rows = ::sqlx::query(q(format!(
+                        "SELECT {ORG_COLUMNS} FROM org_units o WHERE o.path >= $1 AND o.path < $2 AND o.valid_to IS NULL ORDER BY o.path"
+                    )))
+                    .bind(root.path.as_str())
+                    .bind(root.path.upper_bound())
+                    .fetch_all(self.read())
+                    .await
+                    .map_err(<$Store>::map_err)?;
+                    rows.iter().map(org_from_row).collect()
+                }
+
                 async fn org_search(&self, scope: &Scope, query: &str, limit: u32) -> StoreResult<Vec<OrgUnit>> {
                     let query = query.trim();
                     if query.is_empty() {

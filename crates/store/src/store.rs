@@ -62,6 +62,10 @@ pub trait Store:
         parent: Option<&DivisionCode>,
     ) -> StoreResult<Vec<OrgUnit>>;
 
+    /// A unit in scope and every active unit below it, in path order (a parent before its
+    /// children, siblings by code), in one query.
+    async fn org_subtree(&self, scope: &Scope, code: &DivisionCode) -> StoreResult<Vec<OrgUnit>>;
+
     /// Units in scope whose name contains `q` or whose code starts with it.
     async fn org_search(&self, scope: &Scope, q: &str, limit: u32) -> StoreResult<Vec<OrgUnit>>;
 
