@@ -194,8 +194,9 @@ impl SqliteStore {
     /// 32 MB cache made 600,000 people 10x slower, and 256 MB still spilled the table before
     /// the index rebuild read it back). With a rollback journal a page past the old end of
     /// the file is simply written into it and read back when needed, so the connection's
-    /// 32 MB serves: the county's import ran in 7.6-8.0 s instead of 8.2-8.7 s with 1 GB,
-    /// its peak memory far lower, and its commit 0.2 s instead of up to 1.5 s.
+    /// 32 MB serves: the county's import ran in 7.7-8.0 s instead of 7.9-8.7 s with 1 GB
+    /// (alternating runs), its peak memory 1.4 GB instead of 1.8 and its commit 0.2 s
+    /// instead of 0.5-1.5 s.
     pub(crate) fn bulk_cache_kib(mode: BulkMode) -> Option<i64> {
         match mode {
             BulkMode::Shared => Some(1 << 20),
