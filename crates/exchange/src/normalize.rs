@@ -10,15 +10,10 @@ pub fn normalize_text(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '\u{FF01}'..='\u{FF5E}' => {
-                out.push(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c));
-            }
-            '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
-                out.push(' ')
-            }
-            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => {}
-            _ => out.push(c),
+        match mapped(c) {
+            Some(Some(m)) => out.push(m),
+            Some(None) => {}
+            None => out.push(c),
         }
     }
     let trimmed = out.trim();
@@ -29,21 +24,21 @@ pub fn normalize_text(s: &str) -> String {
     }
 }
 
-/// What [`normalize_text`] changes besides trimming.
+/// What [`normalize_text`] makes of `c` besides trimming: `Some(Some(x))` replaced by `x`,
+/// `Some(None)` removed, `None` kept as it is.
+fn mapped(c: char) -> Option<Option<char>> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => Some(char::from_u32(c as u32 - 0xFEE0).or(Some(c))),
+        '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
+            Some(Some(' '))
+        }
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => Some(None),
+        _ => None,
+    }
+}
+
 fn is_mapped(c: char) -> bool {
-    matches!(
-        c,
-        '\u{FF01}'..='\u{FF5E}'
-            | '\u{3000}'
-            | '\u{00A0}'
-            | '\u{2002}'..='\u{200A}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{200B}'..='\u{200D}'
-            | '\u{2060}'
-            | '\u{FEFF}'
-            | '\u{00AD}'
-    )
+    mapped(c).is_some()
 }
 
 /// Like [`normalize_text`] but also removes every whitespace character (spaces inside

@@ -2183,7 +2183,8 @@ mod tests {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let hashes: Vec<String> = (0..2000)
             .map(|_| {
-                // a small xorshift: varied digits, many shared prefixes among 2,000
+                // a small xorshift; each group of 8 digits starts "00", so many hashes
+                // share digits at the same places
                 let mut h = String::new();
                 for _ in 0..4 {
                     x ^= x << 13;
