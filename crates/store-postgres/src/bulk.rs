@@ -77,6 +77,11 @@ impl PgStore {
         None
     }
 
+    /// No settings around an index rebuild: a load on PostgreSQL keeps its indexes.
+    pub(crate) fn index_rebuild_pragmas((): ()) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector). The ids are
     /// drawn from the table's identity sequence first and copied in explicitly, since COPY

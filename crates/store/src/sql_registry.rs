@@ -1028,7 +1028,8 @@ macro_rules! impl_registry_store {
                     };
                     let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
                     let cache_kib = <$Store>::bulk_cache_kib(mode);
-                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, cache_kib, t).await;
+                    let rebuild = <$Store>::index_rebuild_pragmas(mode);
+                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, cache_kib, rebuild, t).await;
                     // The connection goes back to how it was whether or not the load committed.
                     // If it cannot, bulk_end has closed it and every new connection opens in WAL
                     // with foreign keys on: the load's own outcome is what the caller is told.
@@ -1059,6 +1060,7 @@ macro_rules! impl_registry_store {
                     ahead: Option<$crate::seal_ahead::SealAhead>,
                     bulk: bool,
                     cache_kib: Option<i64>,
+                    rebuild: &[&str],
                     t: &mut $crate::timing::Phases,
                 ) -> StoreResult<()> {
                     let vault = self.vault();
@@ -1164,6 +1166,12 @@ macro_rules! impl_registry_store {
                     }
                     t.mark("insert_persons");
                     if bulk {
+                        // faster settings only: the rebuild is the same without them
+                        for sql in rebuild {
+                            if let Err(e) = ::sqlx::query(q(sql.to_string())).execute(&mut *tx).await {
+                                ::tracing::debug!("索引重建前的设置未生效：{e}");
+                            }
+                        }
                         for (_, ddl) in PERSON_INDEXES {
                             ::sqlx::query(*ddl).execute(&mut *tx).await.map_err(err)?;
                         }
