@@ -6,10 +6,8 @@ use xiangzhi_store::conformance::{self, TestStore};
 use xiangzhi_store::{Store, StoreError};
 use xiangzhi_store_sqlite::SqliteStore;
 
-/// A fresh database file per test; the directory lives as long as the test process.
-async fn open() -> (SqliteStore, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let path = dir.join("test.db");
+/// The file at `path`, opened and migrated.
+async fn open_migrated(path: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(
         path.to_str().unwrap(),
         Arc::new(xiangzhi_store::Vault::ephemeral()),
@@ -17,7 +15,13 @@ async fn open() -> (SqliteStore, std::path::PathBuf) {
     .await
     .unwrap();
     store.migrate().await.unwrap();
-    (store, dir)
+    store
+}
+
+/// A fresh database file per test; the directory lives as long as the test process.
+async fn open() -> (SqliteStore, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    (open_migrated(&dir.join("test.db")).await, dir)
 }
 
 async fn make() -> Option<TestStore> {
@@ -242,4 +246,38 @@ async fn bulk_import_leaves_the_schema_as_migrated() {
         .chain(migrated.iter().filter(|o| !after.contains(o)))
         .collect();
     assert!(differ.is_empty(), "differ from the migrations: {differ:#?}");
+}
+
+async fn page_size(path: &std::path::Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    size
+}
+
+/// New files get 16 KiB pages; a file SQLite made with its default 4 KiB keeps them (a page
+/// size cannot change once a file has tables, short of rewriting it) and works as before.
+#[tokio::test]
+async fn new_files_get_16_kib_pages_and_old_ones_keep_theirs() {
+    let (_store, dir) = open().await;
+    assert_eq!(page_size(&dir.join("test.db")).await, 16_384);
+
+    let old = tempfile::tempdir().unwrap();
+    let path = old.path().join("old.db");
+    {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let store: TestStore = Arc::new(open_migrated(&path).await);
+    xiangzhi_store::conformance_tallies::registry_counts_are_kept(store.clone()).await;
+    assert_eq!(page_size(&path).await, 4096);
 }
