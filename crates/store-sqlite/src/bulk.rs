@@ -215,10 +215,15 @@ impl SqliteStore {
     /// the rebuild of a county's four indexes took 2.1-2.9 s instead of 4.5-5.2 (a
     /// `sqlite3` replay of the load on this schema, alternating runs; 2 and 8 MB were no
     /// better, 16 and 32 MB slower). A load that stays in WAL keeps its large cache: there
-    /// every page leaving it would be appended to the log.
+    /// every page leaving it would be appended to the log, and with its sorter kept in
+    /// memory it has no helper threads to set.
     pub(crate) fn index_rebuild_pragmas(mode: BulkMode) -> &'static [&'static str] {
         match mode {
-            BulkMode::Alone => &["PRAGMA temp_store = FILE", "PRAGMA cache_size = -4000"],
+            BulkMode::Alone => &[
+                "PRAGMA threads = 2",
+                "PRAGMA temp_store = FILE",
+                "PRAGMA cache_size = -4000",
+            ],
             BulkMode::Shared => &[],
         }
     }

@@ -1068,14 +1068,10 @@ macro_rules! impl_registry_store {
                     let today = Utc::now().date_naive();
                     let mut tx = self.begin_write().await?;
                     t.mark("begin");
-                    if <$Store>::BACKEND == "sqlite" {
-                        // Pages are taken as needed, so a small import stays small (see
-                        // bulk_cache_kib for the sizes)
-                        if let Some(kib) = cache_kib {
-                            ::sqlx::query(q(format!("PRAGMA cache_size = -{kib}"))).execute(&mut *tx).await.map_err(err)?;
-                        }
-                        // the index rebuild below sorts on helper threads when cores are free
-                        ::sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await.map_err(err)?;
+                    // Pages are taken as needed, so a small import stays small (see
+                    // bulk_cache_kib for the sizes; PostgreSQL has none to set)
+                    if let Some(kib) = cache_kib {
+                        ::sqlx::query(q(format!("PRAGMA cache_size = -{kib}"))).execute(&mut *tx).await.map_err(err)?;
                     }
                     if bulk {
                         for (name, _) in TALLY_INSERT_TRIGGERS {
