@@ -186,16 +186,16 @@ impl Sheet {
     }
 
     /// The cell of `row` under column `name`, with what is needed to report a problem with it.
-    pub fn field<'a>(&'a self, row: &'a Row, name: &str) -> Field<'a> {
+    pub fn field<'a>(&'a self, row: &'a Row, name: &'a str) -> Field<'a> {
         match self.col(name) {
             Some(i) => Field {
                 line: row.line,
-                column: self.headers.get(i).map_or(name, |h| h.as_str()).to_string(),
+                column: self.headers.get(i).map_or(name, |h| h.as_str()),
                 cell: row.get(i),
             },
             None => Field {
                 line: row.line,
-                column: name.to_string(),
+                column: name,
                 cell: &Cell::Empty,
             },
         }
@@ -206,7 +206,8 @@ impl Sheet {
 #[derive(Debug, Clone)]
 pub struct Field<'a> {
     pub line: usize,
-    pub column: String,
+    /// Borrowed: a row's dozen fields are looked at, and only a bad one is reported.
+    pub column: &'a str,
     pub cell: &'a Cell,
 }
 
@@ -215,7 +216,7 @@ impl Field<'_> {
     pub fn parse<T>(&self, f: impl FnOnce(&Cell) -> Result<T, String>) -> Result<T, RowError> {
         f(self.cell).map_err(|reason| RowError {
             line: self.line,
-            column: self.column.clone(),
+            column: self.column.to_string(),
             reason,
         })
     }

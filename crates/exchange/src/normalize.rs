@@ -44,7 +44,9 @@ fn is_mapped(c: char) -> bool {
 /// Like [`normalize_text`] but also removes every whitespace character (spaces inside
 /// numbers and IDs are typing slips: "4301 0219 ...").
 pub fn compact_text(s: &str) -> String {
-    if !s.chars().any(|c| c.is_whitespace() || is_mapped(c)) {
+    if s.bytes().all(|b| b.is_ascii_graphic())
+        || !s.chars().any(|c| c.is_whitespace() || is_mapped(c))
+    {
         return s.to_string();
     }
     normalize_text(s)

@@ -257,7 +257,8 @@ pub fn parse_upload(
         let mut values = Values::new();
         let mut row_lookups = Vec::new();
         for f in &def.fields {
-            let field = sheet.field(row, &f.header());
+            let header = f.header();
+            let field = sheet.field(row, &header);
             let raw = cell_text(field.cell);
             let parsed = match f.kind {
                 FieldType::Person | FieldType::Household | FieldType::Enterprise => {
@@ -269,7 +270,7 @@ pub fn parse_upload(
                             None => {
                                 row_lookups.push(RefLookup {
                                     line: row.line,
-                                    column: field.column.clone(),
+                                    column: field.column.to_string(),
                                     field: f.key.clone(),
                                     kind: f.kind,
                                     text: s,
@@ -289,7 +290,7 @@ pub fn parse_upload(
                 }
                 Ok(None) => {}
                 Err(m) => {
-                    errors.push(RowError::new(row.line, field.column.clone(), m));
+                    errors.push(RowError::new(row.line, field.column, m));
                     bad = true;
                 }
             }
