@@ -577,11 +577,7 @@ fn parse_enterprise(
             // a failing check character is a warning (kept on the record), not a rejection
             Ok((c, _warning)) => Some(c),
             Err(e) => {
-                errs.push(RowError::new(
-                    row.line,
-                    f.column.clone(),
-                    format!("无效：{e}"),
-                ));
+                errs.push(RowError::new(row.line, f.column, format!("无效：{e}")));
                 None
             }
         },
@@ -734,6 +730,7 @@ pub async fn import_sheet(
             let out = store
                 .import_persons(actor, org, &rows, dry_run || !errs.is_empty())
                 .await?;
+            xiangzhi_store::bulk::free_in_background(rows);
             Ok(finish(kind, sheet, errs, out))
         }
         Kind::Households => {

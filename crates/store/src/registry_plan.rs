@@ -11,7 +11,7 @@ use xiangzhi_domain::org::OrgPath;
 use crate::registry_model::*;
 use crate::vault::LookupHash;
 
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use crate::sql_registry::FastMap;
 
 /// An org unit an import may file records under (a village or a grid under the import org).
 #[derive(Debug, Clone)]

@@ -66,6 +66,8 @@ END",
 /// A set of keys from an import file (household numbers, id hashes): foldhash, seeded per
 /// process, is several times faster than SipHash on these.
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+/// [`FastSet`]'s map.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Inserts from which a person import counts as a bulk load.
 pub const BULK_ROWS: usize = 50_000;
@@ -1092,7 +1094,7 @@ macro_rules! impl_registry_store {
                     }
                     let new_ids = <$Store>::bulk_insert(&mut tx, &bulk::HOUSEHOLDS, &values, true).await?;
                     drop(values);
-                    let hh_ids: HashMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no).zip(new_ids).collect();
+                    let hh_ids: $crate::sql_registry::FastMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no).zip(new_ids).collect();
                     t.mark("insert_households");
                     let hh_id = |h: &HouseholdRef| -> Option<i64> {
                         match h {
@@ -1135,7 +1137,20 @@ macro_rules! impl_registry_store {
                     let mut values: Vec<Val<'_>> = Vec::with_capacity(slice.min(order.len()) * bulk::PERSONS.width());
                     for part in order.chunks(slice) {
                         values.clear();
-                        for i in part {
+                        for (j, i) in part.iter().enumerate() {
+                            // three steps ahead, as each load gives the address of the next
+                            // (see bulk::prefetch)
+                            if let Some(a) = part.get(j + 16) {
+                                $crate::bulk::prefetch(&plan.inserts[*a]);
+                                $crate::bulk::prefetch(&sealed[*a]);
+                                $crate::bulk::prefetch(&hh[*a]);
+                            }
+                            if let Some(a) = part.get(j + 8) {
+                                $crate::bulk::prefetch(&rows[plan.inserts[*a].row]);
+                            }
+                            if let Some(a) = part.get(j + 4) {
+                                $crate::bulk::prefetch(rows[plan.inserts[*a].row].citizen_id.as_str().as_ptr());
+                            }
                             let (p, (id_sealed, phone_sealed)) = (&plan.inserts[*i], &sealed[*i]);
                             let row = &rows[p.row];
                             values.extend([
@@ -1172,7 +1187,7 @@ macro_rules! impl_registry_store {
                             ::sqlx::query(*ddl).execute(&mut *tx).await.map_err(err)?;
                         }
                         t.mark("create_indexes");
-                        let mut tallies: HashMap<(&str, &str, &str), i64> = HashMap::new();
+                        let mut tallies: $crate::sql_registry::FastMap<(&str, &str, &str), i64> = Default::default();
                         for h in &plan.new_households {
                             *tallies.entry((h.org_path, "household", active)).or_default() += 1;
                         }
@@ -1242,6 +1257,8 @@ macro_rules! impl_registry_store {
                     t.mark("updates_audit");
                     tx.commit().await.map_err(err)?;
                     t.mark("commit");
+                    drop(values);
+                    $crate::bulk::free_in_background(sealed);
                     Ok(())
                 }
             }

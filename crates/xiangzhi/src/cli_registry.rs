@@ -179,6 +179,8 @@ pub async fn import(args: ImportArgs, store: &Arc<dyn Store>, json: bool) -> Res
             );
         }
     }
+    // the command ends here: its millions of cells need not be freed one by one first
+    xiangzhi_store::bulk::free_in_background(sheet);
     Ok(if report.summary.invalid > 0 { 2 } else { 0 })
 }
 
