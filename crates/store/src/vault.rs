@@ -10,8 +10,8 @@
 use std::path::Path;
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 
 use crate::error::{StoreError, StoreResult};
@@ -54,27 +54,69 @@ impl Hmac {
 }
 
 /// A batch sealer from [`Vault::sealer`]; shareable across threads.
-pub struct Sealer<'a> {
-    vault: &'a Vault,
+///
+/// XChaCha20-Poly1305 under a nonce whose first 16 bytes are fixed is ChaCha20-Poly1305 under
+/// the HChaCha20 subkey of those bytes (draft-arciszewski-xchacha-03, section 2.3), with the
+/// last 8 bytes as the nonce: the subkey is derived once here instead of once per value,
+/// which was a third of sealing an ID. The output is the same bytes [`Vault::seal`] writes
+/// for that nonce.
+pub struct Sealer {
+    cipher: ChaCha20Poly1305,
     prefix: [u8; 16],
     counter: std::sync::atomic::AtomicU64,
 }
 
-impl Sealer<'_> {
+impl Sealer {
     pub fn seal(&self, plaintext: &str) -> String {
         let n = self
             .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_le_bytes();
         let mut nonce = [0u8; 24];
         nonce[..16].copy_from_slice(&self.prefix);
-        nonce[16..].copy_from_slice(&n.to_le_bytes());
-        self.vault.seal_with(nonce, plaintext)
+        nonce[16..].copy_from_slice(&n);
+        let mut inner = [0u8; 12];
+        inner[4..].copy_from_slice(&n);
+        encode_sealed(&nonce, plaintext.as_bytes(), |body| {
+            self.cipher
+                .encrypt_inout_detached(&Nonce::from(inner), b"", body.into())
+        })
     }
+}
+
+/// `v1:` + base64(nonce ‖ ciphertext ‖ tag), encrypting in one buffer (on the stack for the
+/// short values sealed here) instead of three heap copies.
+fn encode_sealed(
+    nonce: &[u8; 24],
+    plaintext: &[u8],
+    encrypt: impl FnOnce(&mut [u8]) -> Result<Tag, chacha20poly1305::aead::Error>,
+) -> String {
+    const SHORT: usize = 64;
+    let total = 24 + plaintext.len() + 16;
+    let mut short = [0u8; 24 + SHORT + 16];
+    let mut long = Vec::new();
+    let buf: &mut [u8] = if plaintext.len() <= SHORT {
+        &mut short[..total]
+    } else {
+        long.resize(total, 0);
+        &mut long
+    };
+    buf[..24].copy_from_slice(nonce);
+    let (body, tag_out) = buf[24..].split_at_mut(plaintext.len());
+    body.copy_from_slice(plaintext);
+    let tag = encrypt(body).expect("encryption of a short value cannot fail");
+    tag_out.copy_from_slice(&tag);
+    let mut out = String::with_capacity(SEAL_PREFIX.len() + total.div_ceil(3) * 4);
+    out.push_str(SEAL_PREFIX);
+    B64.encode_string(&*buf, &mut out);
+    out
 }
 
 /// Seals and finds personal data. Cheap to share: hold it in an `Arc`.
 pub struct Vault {
     cipher: XChaCha20Poly1305,
+    /// Kept for [`Sealer`]'s subkeys.
+    seal_key: [u8; 32],
     lookup: Hmac,
 }
 
@@ -92,6 +134,7 @@ impl Vault {
         let lookup_key = derive.mac(b"xiangzhi lookup key");
         Vault {
             cipher: XChaCha20Poly1305::new_from_slice(&seal_key).expect("32-byte key"),
+            seal_key,
             lookup: Hmac::new(&lookup_key),
         }
     }
@@ -170,28 +213,22 @@ impl Vault {
     /// For sealing many values at once (an import): nonces are a random 128-bit prefix and
     /// a counter, so they never repeat within the batch and collide across batches with
     /// probability 2^-128, for one system call instead of one per value.
-    pub fn sealer(&self) -> Sealer<'_> {
+    pub fn sealer(&self) -> Sealer {
         let mut prefix = [0u8; 16];
         getrandom::fill(&mut prefix).expect("system random source");
+        let subkey = chacha20::hchacha::<chacha20::R20>(&self.seal_key.into(), &prefix.into());
         Sealer {
-            vault: self,
+            cipher: ChaCha20Poly1305::new(&subkey),
             prefix,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     fn seal_with(&self, nonce: [u8; 24], plaintext: &str) -> String {
-        let ct = self
-            .cipher
-            .encrypt(&XNonce::from(nonce), plaintext.as_bytes())
-            .expect("encryption of a short value cannot fail");
-        let mut buf = Vec::with_capacity(24 + ct.len());
-        buf.extend_from_slice(&nonce);
-        buf.extend_from_slice(&ct);
-        let mut out = String::with_capacity(SEAL_PREFIX.len() + buf.len() * 4 / 3 + 4);
-        out.push_str(SEAL_PREFIX);
-        B64.encode_string(&buf, &mut out);
-        out
+        encode_sealed(&nonce, plaintext.as_bytes(), |body| {
+            self.cipher
+                .encrypt_inout_detached(&XNonce::from(nonce), b"", body.into())
+        })
     }
 
     /// Fails (in Chinese) when the value was sealed under another key or altered.
@@ -241,7 +278,23 @@ pub struct LookupHash([u8; LOOKUP_BYTES * 2]);
 
 impl LookupHash {
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+        // checking the 32 digits each time was 4% of planning a county's import
+        debug_assert!(self.0.is_ascii());
+        // SAFETY: the bytes are hex digits, written only by `hex::encode_to_slice` in
+        // `lookup_inline`, so they are ASCII and valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+
+    /// The hash as a number, for maps and sorts that need not compare text: equal hashes
+    /// give equal numbers, and the order is that of the text.
+    pub fn key(&self) -> u128 {
+        self.0.iter().fold(0u128, |n, d| {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                _ => (d | 0x20) - b'a' + 10,
+            };
+            (n << 4) | u128::from(v)
+        })
     }
 }
 
@@ -278,6 +331,10 @@ mod tests {
         assert_eq!(v.lookup("x"), v.lookup("x"));
         assert_eq!(v.lookup("x").len(), 32);
         assert_ne!(v.lookup("x"), v.lookup("y"));
+        for text in ["x", "y", "11010519491231002X"] {
+            let h = v.lookup_inline(text);
+            assert_eq!(h.key(), u128::from_str_radix(h.as_str(), 16).unwrap());
+        }
         let sealer = v.sealer();
         let (c, d) = (
             sealer.seal("11010519491231002X"),
@@ -289,6 +346,15 @@ mod tests {
         let other = Vault::ephemeral();
         assert!(other.open(&a).is_err());
         assert_ne!(other.lookup("x"), v.lookup("x"));
+        // the batch shortcut writes exactly what XChaCha20-Poly1305 writes for that nonce
+        let nonce: [u8; 24] = B64.decode(&c[SEAL_PREFIX.len()..]).unwrap()[..24]
+            .try_into()
+            .unwrap();
+        assert_eq!(c, v.seal_with(nonce, "11010519491231002X"));
+        let long = "联系地址".repeat(20);
+        assert_eq!(v.open(&sealer.seal(&long)).unwrap(), long);
+        assert_eq!(v.open(&v.seal(&long)).unwrap(), long);
+        assert_eq!(v.open(&sealer.seal("")).unwrap(), "");
         let mut tampered = a.clone();
         tampered.pop();
         tampered.push(if a.ends_with('A') { 'B' } else { 'A' });
