@@ -82,6 +82,21 @@ impl PgStore {
         &[]
     }
 
+    /// [`bulk_insert`](Self::bulk_insert) after computing `meanwhile`: a COPY is sent from this
+    /// task, so there is nothing to overlap it with here (imports that would overlap plan
+    /// first on this backend).
+    pub(crate) async fn bulk_insert_while<R: Send>(
+        tx: &mut Transaction<'static, Postgres>,
+        table: &BulkTable,
+        values: &[Val<'_>],
+        want_ids: bool,
+        meanwhile: impl FnOnce() -> R + Send,
+    ) -> StoreResult<(Vec<i64>, R)> {
+        let r = meanwhile();
+        let ids = Self::bulk_insert(tx, table, values, want_ids).await?;
+        Ok((ids, r))
+    }
+
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with
     /// `want_ids`, returns the new ids in row order (else an empty vector). The ids are
     /// drawn from the table's identity sequence first and copied in explicitly, since COPY

@@ -266,41 +266,99 @@ impl SqliteStore {
         values: &[Val<'_>],
         want_ids: bool,
     ) -> StoreResult<Vec<i64>> {
+        let sql = insert_sql(table, values)?;
         let width = table.width();
-        if !values.len().is_multiple_of(width) {
-            return Err(StoreError::Backend("批量写入的列数不符".into()));
-        }
-        let params: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            table.table,
-            table.column_list(),
-            params.join(", ")
-        );
-        let mut date_buf = String::new();
         let mut ids = Vec::with_capacity(if want_ids { values.len() / width } else { 0 });
         for hold in values.chunks(width * ROWS_PER_HOLD) {
             {
                 let mut handle = tx.lock_handle().await.map_err(Self::map_err)?;
-                // SAFETY: the handle lock gives this thread the connection until it drops,
-                // after `stmt` (declared later, dropped first).
-                let mut stmt = unsafe { Stmt::prepare(handle.as_raw_handle(), &sql)? };
-                let rows = hold.len() / width;
-                for k in 0..rows {
-                    if let Some(ahead) =
-                        hold.get((k + PREFETCH_ROWS) * width..(k + PREFETCH_ROWS + 1) * width)
-                    {
-                        xiangzhi_store::bulk::prefetch_row(ahead);
-                    }
-                    stmt.insert(&hold[k * width..(k + 1) * width], &mut date_buf)?;
-                    if want_ids {
-                        // SAFETY: the connection is held (see above).
-                        ids.push(unsafe { ffi::sqlite3_last_insert_rowid(stmt.db) });
-                    }
-                }
+                // SAFETY: the handle lock gives this thread the connection until it drops.
+                unsafe {
+                    insert_rows(
+                        handle.as_raw_handle(),
+                        &sql,
+                        width,
+                        hold,
+                        want_ids,
+                        &mut ids,
+                    )?
+                };
             }
             tokio::task::yield_now().await;
         }
         Ok(ids)
     }
+
+    /// [`bulk_insert`](Self::bulk_insert), computing `meanwhile` on another thread while the
+    /// rows go in (a load plans its people while its households are written). The rows go in
+    /// under one hold of the connection: this runtime worker is busy until both are done, as
+    /// it would be computing `meanwhile` itself.
+    pub(crate) async fn bulk_insert_while<R: Send>(
+        tx: &mut Transaction<'static, Sqlite>,
+        table: &BulkTable,
+        values: &[Val<'_>],
+        want_ids: bool,
+        meanwhile: impl FnOnce() -> R + Send,
+    ) -> StoreResult<(Vec<i64>, R)> {
+        let sql = insert_sql(table, values)?;
+        let width = table.width();
+        let mut ids = Vec::with_capacity(if want_ids { values.len() / width } else { 0 });
+        let mut handle = tx.lock_handle().await.map_err(Self::map_err)?;
+        let db = handle.as_raw_handle();
+        std::thread::scope(|s| {
+            let job = s.spawn(meanwhile);
+            // SAFETY: the handle lock gives this thread the connection until it drops, after
+            // the scope; the other thread never touches it.
+            let inserted = unsafe { insert_rows(db, &sql, width, values, want_ids, &mut ids) };
+            let r = job
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            inserted.map(|()| (ids, r))
+        })
+    }
+}
+
+/// The single-row INSERT of `table`, once `values` are known to fill whole rows.
+fn insert_sql(table: &BulkTable, values: &[Val<'_>]) -> StoreResult<String> {
+    let width = table.width();
+    if !values.len().is_multiple_of(width) {
+        return Err(StoreError::Backend("批量写入的列数不符".into()));
+    }
+    let params: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+    Ok(format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        table.table,
+        table.column_list(),
+        params.join(", ")
+    ))
+}
+
+/// Steps `sql` once per row of `values`, pushing each new rowid onto `ids` with `want_ids`.
+///
+/// # Safety
+/// `db` must be an open connection held exclusively by the caller for the call.
+unsafe fn insert_rows(
+    db: NonNull<ffi::sqlite3>,
+    sql: &str,
+    width: usize,
+    values: &[Val<'_>],
+    want_ids: bool,
+    ids: &mut Vec<i64>,
+) -> StoreResult<()> {
+    // SAFETY: per the caller's contract; `stmt` is finalized before returning.
+    let mut stmt = unsafe { Stmt::prepare(db, sql)? };
+    let mut date_buf = String::new();
+    for k in 0..values.len() / width {
+        if let Some(ahead) =
+            values.get((k + PREFETCH_ROWS) * width..(k + PREFETCH_ROWS + 1) * width)
+        {
+            xiangzhi_store::bulk::prefetch_row(ahead);
+        }
+        stmt.insert(&values[k * width..(k + 1) * width], &mut date_buf)?;
+        if want_ids {
+            // SAFETY: the connection is held (see above).
+            ids.push(unsafe { ffi::sqlite3_last_insert_rowid(stmt.db) });
+        }
+    }
+    Ok(())
 }

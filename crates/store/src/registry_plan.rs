@@ -76,11 +76,19 @@ pub struct NewHouseholdPlan<'a> {
     pub org_path: &'a str,
 }
 
+/// The households a person import creates (planned before its people, so that they can be
+/// written while the people are planned).
+#[derive(Debug, Default)]
+pub struct NewHouseholds<'a> {
+    pub list: Vec<NewHouseholdPlan<'a>>,
+    /// `(org code, org path)` of each, by 户号.
+    org: FastMap<&'a str, (&'a str, &'a str)>,
+}
+
 #[derive(Debug, Default)]
 pub struct PersonPlan<'a> {
     pub summary: ImportSummary,
     pub issues: Vec<ImportIssue>,
-    pub new_households: Vec<NewHouseholdPlan<'a>>,
     pub inserts: Vec<PlannedPerson<'a>>,
     /// `(person id, plan, changed fields with old and new values, masked)`.
     pub updates: Vec<(i64, PlannedPerson<'a>, serde_json::Value)>,
@@ -94,15 +102,91 @@ pub fn within(root: &OrgPath, path: &str) -> bool {
     path.starts_with(root.as_str())
 }
 
+/// Households this file creates: filed under the head's org, else the first row's; `orgs`
+/// are the units under the import org by code, `households` the stored ones by 户号.
+pub fn plan_households<'a>(
+    rows: &'a [PersonImportRow],
+    orgs: &'a FastMap<String, OrgRef>,
+    households: &HashMap<String, ExistingHousehold>,
+) -> NewHouseholds<'a> {
+    // One pass, one map entry per household, and none for a row of the same household as
+    // the row before (a household's members are usually together): three lookups per row
+    // were most of this.
+    struct Draft<'a> {
+        no: &'a str,
+        /// The row whose org files it: the first head with an org, else the first row with one.
+        pick: Option<(usize, bool)>,
+        address: Option<&'a str>,
+    }
+    let mut drafts: Vec<Draft<'a>> = Vec::new();
+    let mut slots: FastMap<&str, usize> = FastMap::default();
+    let mut last: Option<(&str, usize)> = None;
+    for (i, r) in rows.iter().enumerate() {
+        let Some(no) = r.household_no.as_deref() else {
+            continue;
+        };
+        let slot = match last {
+            Some((prev, k)) if prev == no => k,
+            _ => {
+                let k = *slots.entry(no).or_insert_with(|| {
+                    drafts.push(Draft {
+                        no,
+                        pick: None,
+                        address: None,
+                    });
+                    drafts.len() - 1
+                });
+                last = Some((no, k));
+                k
+            }
+        };
+        let d = &mut drafts[slot];
+        if d.address.is_none() {
+            d.address = r.household_address.as_deref();
+        }
+        if r.org_code.is_some() {
+            let is_head = r.relation == Some(Relation::Head);
+            match d.pick {
+                Some((_, true)) => {}
+                Some((_, false)) if !is_head => {}
+                _ => d.pick = Some((i, is_head)),
+            }
+        }
+    }
+    drop(slots);
+    let mut picked: Vec<(usize, &Draft)> = drafts
+        .iter()
+        .filter(|d| !households.contains_key(d.no))
+        .filter_map(|d| d.pick.map(|(i, _)| (i, d)))
+        .collect();
+    picked.sort_unstable_by_key(|(i, _)| *i);
+    let mut planned = NewHouseholds::default();
+    for (i, d) in picked {
+        let code = rows[i].org_code.as_ref().map_or("", |c| c.as_str());
+        if let Some(o) = orgs.get(code) {
+            planned.org.insert(d.no, (&o.code, &o.path));
+            planned.list.push(NewHouseholdPlan {
+                household_no: d.no,
+                address: d.address.unwrap_or_default(),
+                org_code: &o.code,
+                org_path: &o.path,
+            });
+        }
+    }
+    planned
+}
+
 /// `hashes[i]` is `(id hash, phone hash)` of `rows[i]`; `orgs` the units under the import
-/// org by code; `existing` persons by id hash; `households` by 户号.
+/// org by code; `existing` persons by id hash; `households` by 户号; `new_households` from
+/// [`plan_households`].
 pub fn plan_persons<'a>(
     rows: &'a [PersonImportRow],
     hashes: &'a [(LookupHash, Option<LookupHash>)],
     root: &OrgPath,
-    orgs: &'a HashMap<String, OrgRef>,
+    orgs: &'a FastMap<String, OrgRef>,
     existing: &'a HashMap<String, ExistingPerson>,
     households: &'a HashMap<String, ExistingHousehold>,
+    new_households: &NewHouseholds<'a>,
 ) -> PersonPlan<'a> {
     let mut plan = PersonPlan {
         // most rows of a large file are new people; growing by doubling copied the plan
@@ -112,7 +196,7 @@ pub fn plan_persons<'a>(
     };
     // The maps keyed by file content use foldhash (still seeded per process): SipHash of the
     // 64-character id hashes was a third of planning a 680,000-row load.
-    let mut seen: FastMap<&str, usize> =
+    let mut seen: FastMap<u128, usize> =
         FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut bad_lines: Vec<usize> = Vec::new();
     let mut issue = |plan: &mut PersonPlan, line: usize, column: &str, reason: String| {
@@ -123,51 +207,11 @@ pub fn plan_persons<'a>(
         });
         bad_lines.push(line);
     };
-
-    // Households this file creates: filed under the head's org, else the first row's.
-    let mut new_hh: FastMap<&str, (usize, bool)> = FastMap::default();
-    for (i, r) in rows.iter().enumerate() {
-        let Some(no) = r.household_no.as_deref() else {
-            continue;
-        };
-        if households.contains_key(no) || r.org_code.is_none() {
-            continue;
-        }
-        let is_head = r.relation == Some(Relation::Head);
-        match new_hh.get(no) {
-            Some((_, true)) => {}
-            Some((_, false)) if !is_head => {}
-            _ => {
-                new_hh.insert(no, (i, is_head));
-            }
-        }
-    }
-    let mut addresses: FastMap<&str, &str> = FastMap::default();
-    for r in rows {
-        if let (Some(no), Some(a)) = (r.household_no.as_deref(), r.household_address.as_deref()) {
-            addresses.entry(no).or_insert(a);
-        }
-    }
-    let mut new_hh_org: FastMap<&str, (&str, &str)> = FastMap::default();
-    let mut hh_order: Vec<(&str, usize)> = new_hh.iter().map(|(k, (i, _))| (*k, *i)).collect();
-    hh_order.sort_by_key(|(_, i)| *i);
-    for (no, i) in hh_order {
-        let r = &rows[i];
-        let code = r.org_code.as_ref().map_or("", |c| c.as_str());
-        if let Some(o) = orgs.get(code) {
-            new_hh_org.insert(no, (&o.code, &o.path));
-            plan.new_households.push(NewHouseholdPlan {
-                household_no: no,
-                address: addresses.get(no).copied().unwrap_or_default(),
-                org_code: &o.code,
-                org_path: &o.path,
-            });
-        }
-    }
+    let new_hh_org = &new_households.org;
 
     for (i, r) in rows.iter().enumerate() {
         let (id_hash, phone_hash) = &hashes[i];
-        if let Some(first) = seen.insert(id_hash.as_str(), r.line) {
+        if let Some(first) = seen.insert(id_hash.key(), r.line) {
             issue(
                 &mut plan,
                 r.line,
@@ -342,6 +386,6 @@ pub fn plan_persons<'a>(
     plan.summary.invalid = bad_lines.len() as u64;
     plan.summary.new = plan.inserts.len() as u64;
     plan.summary.updated = plan.updates.len() as u64;
-    plan.summary.households_created = plan.new_households.len() as u64;
+    plan.summary.households_created = new_households.list.len() as u64;
     plan
 }

@@ -842,7 +842,7 @@ macro_rules! impl_registry_store {
                 }
 
                 /// Units under `org` that records may be filed under, by code.
-                async fn import_orgs(&self, actor: &Actor, org: &DivisionCode) -> StoreResult<(OrgPath, HashMap<String, OrgRef>)> {
+                async fn import_orgs(&self, actor: &Actor, org: &DivisionCode) -> StoreResult<(OrgPath, $crate::sql_registry::FastMap<String, OrgRef>)> {
                     let root = $crate::Store::org_unit(self, &actor.scope, org).await?.path;
                     let rows = ::sqlx::query("SELECT code, path, level FROM org_units WHERE path >= $1 AND path < $2 AND valid_to IS NULL")
                         .bind(root.as_str())
@@ -850,7 +850,7 @@ macro_rules! impl_registry_store {
                         .fetch_all(self.read())
                         .await
                         .map_err(err)?;
-                    let mut map = HashMap::new();
+                    let mut map = $crate::sql_registry::FastMap::default();
                     for r in &rows {
                         let level: String = r.try_get("level").map_err(err)?;
                         if matches!(OrgLevel::parse(&level), Some(OrgLevel::Village | OrgLevel::Grid)) {
@@ -861,29 +861,45 @@ macro_rules! impl_registry_store {
                     Ok((root, map))
                 }
 
-                /// Of `keys`, those `column` of `table` holds: when the file is large beside the
-                /// table, one scan of the column's unique index beats a lookup per key (a first
-                /// import of 600,000 people into a township's 26,000 asked 75 queries of 8,000).
+                /// Of `keys` (repeats allowed), those `column` of `table` holds, each once: when
+                /// the file is large beside the table, one scan of the column's unique index beats
+                /// a lookup per key (a first import of 600,000 people into a township's 26,000
+                /// asked 75 queries of 8,000).
                 async fn stored_keys<'k>(&self, table: &str, entity: &str, column: &str, keys: &[&'k str]) -> StoreResult<Vec<&'k str>> {
+                    use $crate::sql_registry::FastSet;
                     // the kept tallies count every row (each status), without a scan
                     let stored: i64 = ::sqlx::query("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM registry_tallies WHERE entity = $1")
                         .bind(entity)
                         .fetch_one(self.read()).await.and_then(|r| r.try_get("n")).map_err(err)?;
-                    if stored as usize > keys.len() * 2 {
-                        return Ok(keys.to_vec());
+                    let stored = stored.max(0) as usize;
+                    if stored > keys.len() * 2 {
+                        let distinct: FastSet<&str> = keys.iter().copied().collect();
+                        return Ok(distinct.into_iter().collect());
                     }
                     use ::futures_util::TryStreamExt as _;
-                    let wanted: $crate::sql_registry::FastSet<&str> = keys.iter().copied().collect();
-                    let mut found = Vec::new();
                     let sql = q(format!("SELECT {column} AS k FROM {table}"));
                     let mut rows = ::sqlx::query(sql).fetch(self.read());
-                    while let Some(r) = rows.try_next().await.map_err(err)? {
-                        let k: &str = r.try_get("k").map_err(err)?;
-                        if let Some(hit) = wanted.get(k) {
-                            found.push(*hit);
+                    let mut found: FastSet<&str> = FastSet::default();
+                    if stored < keys.len() {
+                        // the smaller side goes in the set: hashing a county's 680,000 keys to
+                        // probe a township's rows took longer than the scan
+                        let mut held: FastSet<String> = FastSet::with_capacity_and_hasher(stored, Default::default());
+                        while let Some(r) = rows.try_next().await.map_err(err)? {
+                            held.insert(r.try_get("k").map_err(err)?);
+                        }
+                        if !held.is_empty() {
+                            found.extend(keys.iter().copied().filter(|k| held.contains(*k)));
+                        }
+                    } else {
+                        let wanted: FastSet<&str> = keys.iter().copied().collect();
+                        while let Some(r) = rows.try_next().await.map_err(err)? {
+                            let k: &str = r.try_get("k").map_err(err)?;
+                            if let Some(hit) = wanted.get(k) {
+                                found.insert(*hit);
+                            }
                         }
                     }
-                    Ok(found)
+                    Ok(found.into_iter().collect())
                 }
 
                 async fn existing_persons(&self, hashes: &[&str]) -> StoreResult<HashMap<String, ExistingPerson>> {
@@ -1008,16 +1024,22 @@ macro_rules! impl_registry_store {
                     }
                 }
 
-                async fn write_import_persons(
+                /// Writes the plan `make_plan` returns, with `new_households`, in one transaction;
+                /// `inserts` is how many people it is expected to insert. The plan comes back with
+                /// whether it was written: one with issues, or with nothing to write, is not.
+                #[allow(clippy::too_many_arguments)]
+                async fn write_import_persons<'p>(
                     &self,
                     actor: &Actor,
                     org: &DivisionCode,
                     root: &OrgPath,
-                    rows: &[PersonImportRow],
-                    plan: &registry_plan::PersonPlan<'_>,
+                    rows: &'p [PersonImportRow],
+                    new_households: &[registry_plan::NewHouseholdPlan<'p>],
+                    inserts: usize,
+                    make_plan: impl FnOnce() -> registry_plan::PersonPlan<'p> + Send,
                     ahead: Option<$crate::seal_ahead::SealAhead>,
                     t: &mut $crate::timing::Phases,
-                ) -> StoreResult<()> {
+                ) -> StoreResult<(registry_plan::PersonPlan<'p>, bool)> {
                     // A bulk load on SQLite: keep the secondary indexes and the tally triggers out
                     // of the way and rebuild them afterwards (in the same transaction), and insert
                     // in id-hash order so the unique index grows at its end. Random-order index
@@ -1025,21 +1047,20 @@ macro_rules! impl_registry_store {
                     let bulk = <$Store>::BACKEND == "sqlite" && {
                         let stored = $crate::registry::RegistryStore::registry_counts(self, &Scope::all()).await?;
                         let stored = stored.persons_registered + stored.persons_deceased + stored.persons_moved_out;
-                        let n = plan.inserts.len();
-                        n >= BULK_ROWS || (n >= BULK_MIN_ROWS && n as i64 >= stored)
+                        inserts >= BULK_ROWS || (inserts >= BULK_MIN_ROWS && inserts as i64 >= stored)
                     };
-                    let mode = self.bulk_begin(bulk && plan.inserts.len() >= BULK_ROWS).await?;
+                    let mode = self.bulk_begin(bulk && inserts >= BULK_ROWS).await?;
                     let cache_kib = <$Store>::bulk_cache_kib(mode);
                     let rebuild = <$Store>::index_rebuild_pragmas(mode);
-                    let written = self.write_import_persons_tx(actor, org, root, rows, plan, ahead, bulk, cache_kib, rebuild, t).await;
+                    let written = self.write_import_persons_tx(actor, org, root, rows, new_households, make_plan, ahead, bulk, cache_kib, rebuild, t).await;
                     // The connection goes back to how it was whether or not the load committed.
                     // If it cannot, bulk_end has closed it and every new connection opens in WAL
                     // with foreign keys on: the load's own outcome is what the caller is told.
                     if let Err(e) = self.bulk_end(mode).await {
                         ::tracing::warn!("批量导入后未能恢复数据库连接设置（连接已关闭）：{e}");
                     }
-                    written?;
-                    if <$Store>::BACKEND == "postgres" && plan.inserts.len() >= BULK_MIN_ROWS {
+                    let (plan, committed) = written?;
+                    if committed && <$Store>::BACKEND == "postgres" && plan.inserts.len() >= BULK_MIN_ROWS {
                         // A bulk load changes the tables at once; until autovacuum analyzes them
                         // the planner reads households' members by sequential scans (a page of
                         // 669 households took 1.3 s after the demo's load).
@@ -1048,23 +1069,24 @@ macro_rules! impl_registry_store {
                         tx.commit().await.map_err(err)?;
                         t.mark("analyze");
                     }
-                    Ok(())
+                    Ok((plan, committed))
                 }
 
                 #[allow(clippy::too_many_arguments)]
-                async fn write_import_persons_tx(
+                async fn write_import_persons_tx<'p>(
                     &self,
                     actor: &Actor,
                     org: &DivisionCode,
                     root: &OrgPath,
-                    rows: &[PersonImportRow],
-                    plan: &registry_plan::PersonPlan<'_>,
+                    rows: &'p [PersonImportRow],
+                    new_households: &[registry_plan::NewHouseholdPlan<'p>],
+                    make_plan: impl FnOnce() -> registry_plan::PersonPlan<'p> + Send,
                     ahead: Option<$crate::seal_ahead::SealAhead>,
                     bulk: bool,
                     cache_kib: Option<i64>,
                     rebuild: &[&str],
                     t: &mut $crate::timing::Phases,
-                ) -> StoreResult<()> {
+                ) -> StoreResult<(registry_plan::PersonPlan<'p>, bool)> {
                     let vault = self.vault();
                     let created = now_text();
                     let today = Utc::now().date_naive();
@@ -1081,8 +1103,8 @@ macro_rules! impl_registry_store {
                         }
                     }
                     let active = HouseholdStatus::Active.as_str();
-                    let mut values: Vec<Val<'_>> = Vec::with_capacity(plan.new_households.len() * bulk::HOUSEHOLDS.width());
-                    for h in &plan.new_households {
+                    let mut values: Vec<Val<'_>> = Vec::with_capacity(new_households.len() * bulk::HOUSEHOLDS.width());
+                    for h in new_households {
                         values.extend([
                             Val::Text(&h.household_no),
                             Val::Text(&h.address),
@@ -1092,10 +1114,16 @@ macro_rules! impl_registry_store {
                             Val::Text(&created),
                         ]);
                     }
-                    let new_ids = <$Store>::bulk_insert(&mut tx, &bulk::HOUSEHOLDS, &values, true).await?;
+                    // the people are planned (when the caller has not yet) on another core while
+                    // the households go in: a plan with issues then rolls them back
+                    let (new_ids, plan) = <$Store>::bulk_insert_while(&mut tx, &bulk::HOUSEHOLDS, &values, true, make_plan).await?;
                     drop(values);
-                    let hh_ids: $crate::sql_registry::FastMap<&str, i64> = plan.new_households.iter().map(|h| h.household_no).zip(new_ids).collect();
                     t.mark("insert_households");
+                    if !plan.issues.is_empty() || (plan.inserts.is_empty() && plan.updates.is_empty()) {
+                        tx.rollback().await.map_err(err)?;
+                        return Ok((plan, false));
+                    }
+                    let hh_ids: $crate::sql_registry::FastMap<&str, i64> = new_households.iter().map(|h| h.household_no).zip(new_ids).collect();
                     let hh_id = |h: &HouseholdRef| -> Option<i64> {
                         match h {
                             HouseholdRef::None => None,
@@ -1188,7 +1216,7 @@ macro_rules! impl_registry_store {
                         }
                         t.mark("create_indexes");
                         let mut tallies: $crate::sql_registry::FastMap<(&str, &str, &str), i64> = Default::default();
-                        for h in &plan.new_households {
+                        for h in new_households {
                             *tallies.entry((h.org_path, "household", active)).or_default() += 1;
                         }
                         for p in &plan.inserts {
@@ -1259,7 +1287,7 @@ macro_rules! impl_registry_store {
                     t.mark("commit");
                     drop(values);
                     $crate::bulk::free_in_background(sealed);
-                    Ok(())
+                    Ok((plan, true))
                 }
             }
 
@@ -1864,25 +1892,35 @@ macro_rules! impl_registry_store {
                     let hash_refs: Vec<&str> = hashes.iter().map(|(h, _)| h.as_str()).collect();
                     let existing = self.existing_persons(&hash_refs).await?;
                     t.mark("existing_persons");
-                    let ahead = (!dry_run).then(|| {
-                        let todo: Vec<usize> = (0..rows.len()).filter(|i| !existing.contains_key(hashes[*i].0.as_str())).collect();
-                        $crate::seal_ahead::SealAhead::start(self.vault().clone(), rows, todo)
-                    });
-                    let nos: $crate::sql_registry::FastSet<&str> = rows.iter().filter_map(|r| r.household_no.as_deref()).collect();
-                    let nos: Vec<&str> = nos.into_iter().collect();
+                    // every row whose ID is not stored is a new person, unless the plan finds
+                    // issues (and then nothing is written)
+                    let todo: Vec<usize> = (0..rows.len()).filter(|i| !existing.contains_key(hashes[*i].0.as_str())).collect();
+                    let inserts = todo.len();
+                    let ahead = (!dry_run).then(|| $crate::seal_ahead::SealAhead::start(self.vault().clone(), rows, todo));
+                    let nos: Vec<&str> = rows.iter().filter_map(|r| r.household_no.as_deref()).collect();
                     let households = self.existing_households(&nos).await?;
                     t.mark("existing_households");
-                    let plan = registry_plan::plan_persons(rows, &hashes, &root, &orgs, &existing, &households);
-                    t.mark("plan");
-                    let mut summary = plan.summary.clone();
-                    if dry_run || !plan.issues.is_empty() || (plan.inserts.is_empty() && plan.updates.is_empty()) {
-                        t.finish(rows.len());
-                        return Ok(ImportOutcome { summary, issues: plan.issues });
-                    }
-                    self.write_import_persons(actor, org, &root, rows, &plan, ahead, &mut t).await?;
+                    let new_households = registry_plan::plan_households(rows, &orgs, &households);
+                    let make_plan = || registry_plan::plan_persons(rows, &hashes, &root, &orgs, &existing, &households, &new_households);
+                    // A large load on SQLite plans its people while its households are written
+                    // (see write_import_persons); any other plans first, and writes only a plan
+                    // without issues.
+                    let (plan, committed) = if <$Store>::BACKEND == "sqlite" && !dry_run && inserts >= BULK_ROWS {
+                        self.write_import_persons(actor, org, &root, rows, &new_households.list, inserts, make_plan, ahead, &mut t).await?
+                    } else {
+                        let plan = make_plan();
+                        t.mark("plan");
+                        if dry_run || !plan.issues.is_empty() || (plan.inserts.is_empty() && plan.updates.is_empty()) {
+                            (plan, false)
+                        } else {
+                            let inserts = plan.inserts.len();
+                            self.write_import_persons(actor, org, &root, rows, &new_households.list, inserts, move || plan, ahead, &mut t).await?
+                        }
+                    };
                     t.finish(rows.len());
-                    summary.committed = true;
-                    Ok(ImportOutcome { summary, issues: Vec::new() })
+                    let mut summary = plan.summary;
+                    summary.committed = committed;
+                    Ok(ImportOutcome { summary, issues: if committed { Vec::new() } else { plan.issues } })
                 }
 
                 async fn import_households(&self, actor: &Actor, org: &DivisionCode, rows: &[HouseholdImportRow], dry_run: bool) -> StoreResult<ImportOutcome> {

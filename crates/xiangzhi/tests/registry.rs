@@ -414,6 +414,38 @@ fn file_state(db: &Path) -> (String, Vec<String>) {
     })
 }
 
+/// The demo township in `db`, and `n` generated people (from `seed`) in a CSV beside it.
+fn demo_and_people(db: &Path, n: i64, seed: u64) -> PathBuf {
+    let csv = db.with_extension("csv");
+    let steps: [Vec<String>; 2] = [
+        vec!["demo".into(), "--no-serve".into()],
+        vec![
+            "bench-data".into(),
+            "persons".into(),
+            "--out".into(),
+            csv.to_str().unwrap().into(),
+            "--count".into(),
+            n.to_string(),
+            "--seed".into(),
+            seed.to_string(),
+        ],
+    ];
+    for args in steps {
+        let ok = Command::new(env!("CARGO_BIN_EXE_xiangzhi"))
+            .arg("--db")
+            .arg(db)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    }
+    csv
+}
+
 /// Kills `xiangzhi import` with SIGKILL at moments spread over its run (the last ones while
 /// the commit writes its pages) and checks the table holds all rows or none. 60,000 rows
 /// take the bulk path: with the file to itself the import commits through a rollback journal
@@ -424,39 +456,8 @@ fn killing_an_import_mid_commit_leaves_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let bin = env!("CARGO_BIN_EXE_xiangzhi");
-    let ok = Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args(["demo", "--no-serve"])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let csv = dir.path().join("big.csv");
     let n: i64 = 60_000;
-    let ok = Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args([
-            "bench-data",
-            "persons",
-            "--out",
-            csv.to_str().unwrap(),
-            "--count",
-            &n.to_string(),
-            "--seed",
-            "7",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let csv = demo_and_people(&db, n, 7);
     let base = count_persons(&db);
     let wal = dir.path().join("crash.db-wal");
     // the same database for the last part (no process has it open now)
@@ -650,4 +651,85 @@ async fn the_database_file_holds_no_plain_id_or_phone() {
         "plain personal data in the database: {:?}",
         &hits[..hits.len().min(5)]
     );
+}
+
+/// A load large enough to plan its people while its households are written (see
+/// `write_import_persons`), with one row only the plan refuses (an ID a second time):
+/// nothing of it stays, the row is reported, and the file is whole and back in WAL. The same
+/// file without that row then goes in whole.
+#[test]
+fn a_large_import_with_a_refused_row_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("refused.db");
+    let n: i64 = 60_000;
+    let csv = demo_and_people(&db, n, 11);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xiangzhi"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let clean = std::fs::read_to_string(&csv).unwrap();
+    let first_row = clean.lines().nth(1).unwrap().to_string();
+    let mut twice = clean.clone();
+    if !twice.ends_with('\n') {
+        twice.push('\n');
+    }
+    twice.push_str(&first_row);
+    twice.push('\n');
+    let bad = dir.path().join("twice.csv");
+    std::fs::write(&bad, &twice).unwrap();
+    let households = |db: &Path| -> i64 {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = open_beside_key(db).await;
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households")
+                .fetch_one(store.write_pool())
+                .await
+                .unwrap();
+            store.close().await.unwrap();
+            n
+        })
+    };
+    let (persons_before, households_before) = (count_persons(&db), households(&db));
+    let import = |file: &Path| {
+        let out = run(&[
+            "import",
+            "persons",
+            file.to_str().unwrap(),
+            "--org",
+            "361002201",
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+
+    let (code, report) = import(&bad);
+    assert_eq!(code, Some(2), "{report}");
+    assert_eq!(report["summary"]["committed"], false, "{report}");
+    let errors = report["errors"].as_array().unwrap();
+    let last_line = n as u64 + 2;
+    assert!(
+        errors.iter().any(|e| e["line"] == last_line
+            && e["reason"]
+                .as_str()
+                .unwrap()
+                .contains("与第2行的身份证号重复")),
+        "{errors:?}"
+    );
+    assert_eq!(count_persons(&db), persons_before);
+    assert_eq!(households(&db), households_before);
+    let (mode, problems) = file_state(&db);
+    assert_eq!(mode, "wal");
+    assert!(problems.is_empty(), "{problems:?}");
+
+    let (code, report) = import(&csv);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["summary"]["committed"], true, "{report}");
+    assert_eq!(count_persons(&db), persons_before + n);
+    assert!(households(&db) > households_before);
 }
