@@ -135,6 +135,11 @@ fn strip_country_code(s: &str) -> (bool, &str) {
 }
 
 fn split_extension(s: &str) -> (&str, Option<&str>) {
+    // most numbers are digits only: eight substring searches each were a tenth of checking
+    // an imported person
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return (s, None);
+    }
     for sep in ["转", "分机", "EXT", "ext", "Ext", "#", "x", "X"] {
         if let Some((main, ext)) = s.split_once(sep) {
             return (main, Some(ext.trim_start_matches(['.', ':', '-'])));

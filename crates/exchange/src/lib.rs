@@ -19,5 +19,5 @@ pub mod normalize;
 pub mod read;
 pub mod write;
 
-pub use model::{Cell, ColumnSpec, Field, Row, RowError, Sheet, SourceFormat};
+pub use model::{Cell, Col, ColumnRef, ColumnSpec, Field, Row, RowError, Sheet, SourceFormat};
 pub use read::{Limits, ReadError, read_table, read_table_with};

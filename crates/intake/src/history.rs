@@ -17,7 +17,7 @@ use xiangzhi_store::case::{CaseImportRow, CaseRules};
 use xiangzhi_store::registry::ImportOutcome;
 use xiangzhi_store::{Actor, Store};
 
-use crate::{Kind, OrgResolver, citizen_id, parse_org, split, text};
+use crate::{Kind, OrgResolver, citizen_id, parse_org, split, text, today};
 
 pub(crate) fn enrollment_specs() -> Vec<ColumnSpec> {
     vec![
@@ -201,7 +201,9 @@ fn parse_enrollment(
 ) -> Result<EnrollmentImportRow, Vec<RowError>> {
     let mut e = Errors(Vec::new());
     let program = e.take(required_text(sheet, row, "项目"));
-    let id = e.take(citizen_id(sheet, row, "身份证号", true)).flatten();
+    let id = e
+        .take(citizen_id(sheet, row, "身份证号", true, today()))
+        .flatten();
     let household_no = e
         .take(sheet.field(row, "户号").parse(convert::id_text))
         .flatten();
@@ -266,7 +268,9 @@ fn parse_payout(
             .field(row, "期间")
             .parse(|c| convert::required(convert::id_text(c))),
     );
-    let id = e.take(citizen_id(sheet, row, "身份证号", true)).flatten();
+    let id = e
+        .take(citizen_id(sheet, row, "身份证号", true, today()))
+        .flatten();
     let org = e.take(parse_org(sheet, row, orgs)).flatten();
     let amount = e.take(sheet.field(row, "金额（元）").parse(|c| {
         let t = convert::required(convert::text(c))?;
