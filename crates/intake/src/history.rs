@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 use xiangzhi_domain::assistance_lifecycle::ExitReason;
 use xiangzhi_domain::case::Tier;
 use xiangzhi_domain::money::Money;
@@ -198,11 +199,12 @@ fn parse_enrollment(
     sheet: &Sheet,
     row: &Row,
     orgs: &OrgResolver,
+    today: NaiveDate,
 ) -> Result<EnrollmentImportRow, Vec<RowError>> {
     let mut e = Errors(Vec::new());
     let program = e.take(required_text(sheet, row, "项目"));
     let id = e
-        .take(citizen_id(sheet, row, "身份证号", true, today()))
+        .take(citizen_id(sheet, row, "身份证号", true, today))
         .flatten();
     let household_no = e
         .take(sheet.field(row, "户号").parse(convert::id_text))
@@ -260,6 +262,7 @@ fn parse_payout(
     sheet: &Sheet,
     row: &Row,
     orgs: &OrgResolver,
+    today: NaiveDate,
 ) -> Result<PayoutImportRow, Vec<RowError>> {
     let mut e = Errors(Vec::new());
     let program = e.take(required_text(sheet, row, "项目"));
@@ -269,7 +272,7 @@ fn parse_payout(
             .parse(|c| convert::required(convert::id_text(c))),
     );
     let id = e
-        .take(citizen_id(sheet, row, "身份证号", true, today()))
+        .take(citizen_id(sheet, row, "身份证号", true, today))
         .flatten();
     let org = e.take(parse_org(sheet, row, orgs)).flatten();
     let amount = e.take(sheet.field(row, "金额（元）").parse(|c| {
@@ -392,9 +395,10 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> Result<(Vec<RowError>, ImportOutcome)> {
     let rows = sheet.rows.iter();
+    let today = today();
     let (errs, out) = match kind {
         Kind::Enrollments => {
-            let (ok, errs) = split(rows.map(|r| parse_enrollment(sheet, r, orgs)));
+            let (ok, errs) = split(rows.map(|r| parse_enrollment(sheet, r, orgs, today)));
             let preview = dry_run || !errs.is_empty();
             (
                 errs,
@@ -402,7 +406,7 @@ pub(crate) async fn import(
             )
         }
         Kind::Payouts => {
-            let (ok, errs) = split(rows.map(|r| parse_payout(sheet, r, orgs)));
+            let (ok, errs) = split(rows.map(|r| parse_payout(sheet, r, orgs, today)));
             let preview = dry_run || !errs.is_empty();
             (errs, store.import_payouts(actor, org, &ok, preview).await?)
         }

@@ -576,6 +576,7 @@ fn parse_household(
     sheet: &Sheet,
     row: &Row,
     orgs: &OrgResolver,
+    today: NaiveDate,
 ) -> Result<HouseholdImportRow, Vec<RowError>> {
     let mut errs = Vec::new();
     let no = sheet
@@ -583,7 +584,7 @@ fn parse_household(
         .parse(|c| convert::required(convert::id_text(c)))
         .map_err(|e| errs.push(e))
         .ok();
-    let head = citizen_id(sheet, row, "户主身份证号", false, today())
+    let head = citizen_id(sheet, row, "户主身份证号", false, today)
         .map_err(|e| errs.push(e))
         .ok()
         .flatten();
@@ -813,7 +814,13 @@ pub async fn import_sheet(
             Ok(finish(kind, sheet, errs, out))
         }
         Kind::Households => {
-            let (rows, errs) = split(sheet.rows.iter().map(|r| parse_household(sheet, r, &orgs)));
+            let today = today();
+            let (rows, errs) = split(
+                sheet
+                    .rows
+                    .iter()
+                    .map(|r| parse_household(sheet, r, &orgs, today)),
+            );
             let out = store
                 .import_households(actor, org, &rows, dry_run || !errs.is_empty())
                 .await?;
