@@ -24,7 +24,7 @@ impl Cell {
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(s) => crate::normalize::normalize_text(s).is_empty(),
+            Cell::Text(s) => crate::normalize::is_blank_text(s),
             _ => false,
         }
     }

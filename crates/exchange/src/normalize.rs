@@ -24,6 +24,16 @@ pub fn normalize_text(s: &str) -> String {
     }
 }
 
+/// Whether [`normalize_text`] makes `s` empty, without building the text: every character
+/// is whitespace, or becomes a space, or is removed.
+pub fn is_blank_text(s: &str) -> bool {
+    s.chars().all(|c| match mapped(c) {
+        Some(Some(m)) => m.is_whitespace(),
+        Some(None) => true,
+        None => c.is_whitespace(),
+    })
+}
+
 /// What [`normalize_text`] makes of `c` besides trimming: `Some(Some(x))` replaced by `x`,
 /// `Some(None)` removed, `None` kept as it is.
 fn mapped(c: char) -> Option<Option<char>> {
@@ -110,6 +120,26 @@ pub fn display_width(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_is_what_normalises_to_nothing() {
+        for s in [
+            "",
+            " ",
+            "\t\r\n",
+            "\u{3000}",
+            "\u{00A0}\u{200B}\u{FEFF}",
+            "\u{2002}\u{205F}\u{00AD}",
+            "\u{200B}",
+            "a",
+            " 张 ",
+            "\u{FF01}",
+            "\u{3000}x\u{3000}",
+            "\u{200B}0",
+        ] {
+            assert_eq!(is_blank_text(s), normalize_text(s).is_empty(), "{s:?}");
+        }
+    }
 
     #[test]
     fn text_normalisation() {

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::guard::{ZipKind, inspect_zip};
 use crate::model::{Cell, ColumnSpec, Row, Sheet, SourceFormat};
-use crate::normalize::{normalize_header, normalize_text};
+use crate::normalize::{is_blank_text, normalize_header, normalize_text};
 
 /// Size limits checked before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,8 +182,11 @@ fn sniff(bytes: &[u8]) -> Result<Kind, ReadError> {
 struct Grid {
     name: String,
     format: SourceFormat,
-    /// (line, cells) in line order; may contain blank rows.
+    /// (line, cells) in line order; may contain blank rows unless `no_blank_rows`.
     rows: Vec<(usize, Vec<Cell>)>,
+    /// Blank rows were left out as they were read (a CSV's, on the threads that read it):
+    /// looking again touched every row's first cell once more, on one core.
+    no_blank_rows: bool,
     merges: Vec<(usize, usize, usize, usize)>,
     warnings: Vec<String>,
 }
@@ -260,6 +263,7 @@ fn range_to_grid(
         name,
         format,
         rows,
+        no_blank_rows: false,
         merges,
         warnings: Vec::new(),
     })
@@ -423,6 +427,7 @@ fn load_csv(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Grid, Read
             delimiter,
         },
         rows,
+        no_blank_rows: true,
         merges: Vec::new(),
         warnings: Vec::new(),
     })
@@ -598,9 +603,19 @@ fn parse_csv_part(text: &str, delimiter: u8, limits: &Limits) -> CsvPart {
             });
             break;
         }
-        // room for the whole record: the header's width is usually its width, and a row
-        // whose last cells are blank is padded out to it later without growing again
-        let mut cells = Vec::with_capacity(record.len().max(width));
+        if width == 0 || record.iter().take(width).all(is_blank_text) {
+            continue;
+        }
+        // The whole record, its blank tail as empty cells: the header's width is usually
+        // the record's, and a row as wide as the header is not padded out later on one
+        // core. A record with more fields than a sheet may have columns keeps only its
+        // cells up to the last one filled (checked against the limit above).
+        let fields = if record.len() <= limits.max_columns {
+            record.len()
+        } else {
+            width
+        };
+        let mut cells = Vec::with_capacity(fields);
         cells.extend(record.iter().take(width).map(|f| {
             if f.is_empty() {
                 Cell::Empty
@@ -608,6 +623,7 @@ fn parse_csv_part(text: &str, delimiter: u8, limits: &Limits) -> CsvPart {
                 Cell::Text(f.to_string())
             }
         }));
+        cells.resize(fields, Cell::Empty);
         part.rows.push((excel_row, cells));
     }
     part.last_row = excel_row;
@@ -779,11 +795,14 @@ fn build_sheet(mut grid: Grid, specs: &[ColumnSpec], limits: &Limits) -> Result<
             }
         }
     }
-    let rows: Vec<(usize, Vec<Cell>)> = grid
-        .rows
-        .into_iter()
-        .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
-        .collect();
+    let rows: Vec<(usize, Vec<Cell>)> = if grid.no_blank_rows {
+        grid.rows
+    } else {
+        grid.rows
+            .into_iter()
+            .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
+            .collect()
+    };
     if rows.is_empty() {
         return Err(ReadError::Empty(grid.name));
     }
@@ -899,6 +918,30 @@ mod tests {
         read_table_with(s.as_bytes(), "t.csv", specs, &Limits::default())
     }
 
+    /// Blank rows (empty fields, spaces, full-width spaces, zero-width characters) are left
+    /// out while reading, the rest keep their Excel row numbers, and every row is as wide
+    /// as the header whether its last fields are blank, missing or beyond the header.
+    #[test]
+    fn blank_rows_are_left_out_and_rows_padded_to_the_header() {
+        let text = "姓名,身份证号,备注\n张三,1,\n,,\n\u{3000}, ,\u{200B}\n李四,2,x,,\n王五\n";
+        let sheet = csv(text, &[]).unwrap();
+        let rows: Vec<(usize, Vec<String>)> = sheet
+            .rows
+            .iter()
+            .map(|r| (r.line, r.cells.iter().map(Cell::display).collect()))
+            .collect();
+        let row = |line: usize, cells: [&str; 3]| (line, cells.map(String::from).to_vec());
+        assert_eq!(
+            rows,
+            vec![
+                row(2, ["张三", "1", ""]),
+                row(5, ["李四", "2", "x"]),
+                row(6, ["王五", "", ""]),
+            ]
+        );
+        assert!(sheet.warnings.is_empty(), "{:?}", sheet.warnings);
+    }
+
     /// A CSV read in parts gives the same rows, numbered the same, as one read straight
     /// through: blank lines (LF and CRLF) next to the cuts, a blank run at the end, short rows.
     #[test]
@@ -930,9 +973,11 @@ mod tests {
                 "{threads} threads"
             );
         }
-        // the counted rows still end where the file's lines end
+        // the counted rows still end where the file's lines end: the last row kept is the
+        // one before the blank ",," row (299 is a multiple of 13) and the two blank lines
         let last = whole.last().unwrap().0;
-        assert_eq!(last, text.matches('\n').count() - 2);
+        assert_eq!(last, text.matches('\n').count() - 3);
+        assert!(whole.iter().all(|(_, cells)| !cells.is_empty()));
 
         // mostly blank lines: wherever a part would start, one is near
         let blanks: String = (0..200)
