@@ -24,7 +24,7 @@ use xiangzhi_exchange::convert;
 use xiangzhi_exchange::write::{TemplateColumn, TemplateSpec};
 use xiangzhi_exchange::{Cell, Col, ColumnRef, ColumnSpec, Limits, Row, RowError, Sheet};
 use xiangzhi_store::registry::*;
-use xiangzhi_store::sql_registry::{FastMap, par_map};
+use xiangzhi_store::sql_registry::{FastMap, par_map_split};
 use xiangzhi_store::timing::Phases;
 use xiangzhi_store::{Actor, Scope, Store};
 
@@ -802,9 +802,8 @@ pub async fn import_sheet(
         Kind::Persons => {
             let today = today();
             let cols = PersonColumns::of(sheet);
-            let (rows, errs) = split(par_map(&sheet.rows, |r| {
-                parse_person(sheet, r, &cols, &orgs, today)
-            }));
+            let (rows, errs) =
+                par_map_split(&sheet.rows, |r| parse_person(sheet, r, &cols, &orgs, today));
             t.mark("parse_rows");
             t.finish(sheet.rows.len());
             let out = store

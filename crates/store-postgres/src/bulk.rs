@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use sqlx::{Postgres, Transaction};
 use xiangzhi_store::StoreResult;
-use xiangzhi_store::bulk::{BulkTable, Val};
+use xiangzhi_store::bulk::{BulkTable, Packed, Val};
 
 use crate::PgStore;
 
@@ -95,6 +95,25 @@ impl PgStore {
         let r = meanwhile();
         let ids = Self::bulk_insert(tx, table, values, want_ids).await?;
         Ok((ids, r))
+    }
+
+    /// Inserts the rows of parts `0..parts` into `table` inside `tx`, in part order: the
+    /// parts are packed by `fill` side by side, then sent in one COPY.
+    pub(crate) async fn bulk_insert_packed(
+        tx: &mut Transaction<'static, Postgres>,
+        table: &BulkTable,
+        parts: usize,
+        fill: impl Fn(usize, &mut Packed) + Sync,
+    ) -> StoreResult<()> {
+        let packed = xiangzhi_store::bulk::pack_parts(table.width(), parts, &fill);
+        if !packed.iter().all(Packed::is_whole) {
+            return Err(xiangzhi_store::StoreError::Backend(
+                "批量写入的列数不符".into(),
+            ));
+        }
+        let values: Vec<Val<'_>> = packed.iter().flat_map(Packed::vals).collect();
+        Self::bulk_insert(tx, table, &values, false).await?;
+        Ok(())
     }
 
     /// Inserts `values` (row-major, `table.width()` per row) into `table` inside `tx`; with

@@ -11,7 +11,7 @@ use std::ptr::{self, NonNull};
 use chrono::Datelike as _;
 use libsqlite3_sys as ffi;
 use sqlx::{Sqlite, Transaction};
-use xiangzhi_store::bulk::{BulkTable, Val};
+use xiangzhi_store::bulk::{BulkTable, Packed, Val};
 use xiangzhi_store::{StoreError, StoreResult};
 
 use crate::{BUSY_TIMEOUT_MS, CACHE_KIB, SqliteStore};
@@ -19,6 +19,10 @@ use crate::{BUSY_TIMEOUT_MS, CACHE_KIB, SqliteStore};
 /// Rows per hold of the connection lock; between holds the task yields, so a long import
 /// does not keep a runtime worker from other tasks for seconds.
 const ROWS_PER_HOLD: usize = 20_000;
+
+/// Packed parts in flight between the thread that packs them and the writer: one being
+/// written, one ready, one being packed.
+const PACKED_IN_FLIGHT: usize = 3;
 
 /// How many rows ahead the values are loaded (see [`xiangzhi_store::bulk::prefetch`]); a row
 /// takes a few microseconds, several times a cache miss.
@@ -316,6 +320,90 @@ impl SqliteStore {
             inserted.map(|()| (ids, r))
         })
     }
+
+    /// Inserts the rows of parts `0..parts` into `table` inside `tx`, in part order, each
+    /// part packed by `fill` on another thread while the part before it goes in. The rows
+    /// go in under one hold of the connection, as in [`bulk_insert_while`](Self::bulk_insert_while).
+    pub(crate) async fn bulk_insert_packed(
+        tx: &mut Transaction<'static, Sqlite>,
+        table: &BulkTable,
+        parts: usize,
+        fill: impl Fn(usize, &mut Packed) + Sync,
+    ) -> StoreResult<()> {
+        let sql = row_insert_sql(table);
+        let width = table.width();
+        let mut handle = tx.lock_handle().await.map_err(Self::map_err)?;
+        let db = handle.as_raw_handle();
+        std::thread::scope(|s| {
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Packed>(PACKED_IN_FLIGHT);
+            let (free_tx, free_rx) = std::sync::mpsc::channel::<Packed>();
+            for _ in 0..PACKED_IN_FLIGHT {
+                let _ = free_tx.send(Packed::new(width));
+            }
+            let fill = &fill;
+            let packer = s.spawn(move || {
+                for k in 0..parts {
+                    // the writer hung up: it failed, and nothing more is wanted
+                    let Ok(mut part) = free_rx.recv() else { return };
+                    part.clear();
+                    fill(k, &mut part);
+                    if full_tx.send(part).is_err() {
+                        return;
+                    }
+                }
+            });
+            // SAFETY: the handle lock gives this thread the connection until it drops, after
+            // the scope; the packing thread never touches it.
+            let written = unsafe { insert_packed(db, &sql, width, full_rx, free_tx) };
+            // a packer that panicked hung up early: its panic, not a short load, is the outcome
+            packer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            written
+        })
+    }
+}
+
+/// Inserts every part `full` delivers, handing each buffer back on `free`; returns at the
+/// first error, dropping both ends so the packer stops.
+///
+/// # Safety
+/// `db` must be an open connection held exclusively by the caller for the call.
+unsafe fn insert_packed(
+    db: NonNull<ffi::sqlite3>,
+    sql: &str,
+    width: usize,
+    full: std::sync::mpsc::Receiver<Packed>,
+    free: std::sync::mpsc::Sender<Packed>,
+) -> StoreResult<()> {
+    // SAFETY: per the caller's contract; `stmt` is finalized before returning.
+    let mut stmt = unsafe { Stmt::prepare(db, sql)? };
+    let mut date_buf = String::new();
+    for part in full {
+        if !part.is_whole() {
+            return Err(StoreError::Backend("批量写入的列数不符".into()));
+        }
+        let mut row: Vec<Val<'_>> = Vec::with_capacity(width);
+        for k in 0..part.rows() {
+            part.row_into(k, &mut row);
+            stmt.insert(&row, &mut date_buf)?;
+        }
+        drop(row);
+        // the packer may have finished: then the buffer is simply freed
+        let _ = free.send(part);
+    }
+    Ok(())
+}
+
+/// The single-row INSERT of `table`.
+fn row_insert_sql(table: &BulkTable) -> String {
+    let params: Vec<String> = (1..=table.width()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        table.table,
+        table.column_list(),
+        params.join(", ")
+    )
 }
 
 /// The single-row INSERT of `table`, once `values` are known to fill whole rows.
@@ -324,13 +412,7 @@ fn insert_sql(table: &BulkTable, values: &[Val<'_>]) -> StoreResult<String> {
     if !values.len().is_multiple_of(width) {
         return Err(StoreError::Backend("批量写入的列数不符".into()));
     }
-    let params: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
-    Ok(format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        table.table,
-        table.column_list(),
-        params.join(", ")
-    ))
+    Ok(row_insert_sql(table))
 }
 
 /// Steps `sql` once per row of `values`, pushing each new rowid onto `ids` with `want_ids`.

@@ -252,6 +252,134 @@ pub const CASE_EVENTS: BulkTable = BulkTable {
     ],
 };
 
+/// Rows of a bulk insert with all their text in one buffer, in row order.
+///
+/// A load that visits its rows out of file order (the person import goes in id-hash order)
+/// gathers each row from a dozen places in memory. Packing the rows on another thread
+/// first hands the writer values that sit one after another, and sealed values can be
+/// written straight into the buffer instead of one allocation each.
+#[derive(Debug)]
+pub struct Packed {
+    width: usize,
+    text: String,
+    cells: Vec<Cell>,
+}
+
+/// A packed value: text is a byte range of [`Packed::text`].
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Text(u32, u32),
+}
+
+impl Packed {
+    pub fn new(width: usize) -> Packed {
+        Packed {
+            width,
+            text: String::new(),
+            cells: Vec::new(),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.cells.clear();
+    }
+
+    /// Whole rows packed so far.
+    pub fn rows(&self) -> usize {
+        self.cells.len() / self.width.max(1)
+    }
+
+    /// Every row complete: as many values as the table has columns.
+    pub fn is_whole(&self) -> bool {
+        self.width > 0 && self.cells.len().is_multiple_of(self.width)
+    }
+
+    pub fn text(&mut self, s: &str) {
+        self.write(|t| t.push_str(s));
+    }
+
+    pub fn opt_text(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.text(s),
+            None => self.null(),
+        }
+    }
+
+    /// A text value appended by `f` to the buffer (which it must only append to).
+    pub fn write(&mut self, f: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        f(&mut self.text);
+        // a buffer past 4 GiB would need wider ranges; parts are a few megabytes
+        let (start, end) = (
+            u32::try_from(start).expect("packed part under 4 GiB"),
+            u32::try_from(self.text.len()).expect("packed part under 4 GiB"),
+        );
+        self.cells.push(Cell::Text(start, end));
+    }
+
+    /// A date as `%Y-%m-%d` text, as both backends store a `NaiveDate`.
+    pub fn date(&mut self, d: NaiveDate) {
+        use chrono::Datelike as _;
+        use std::fmt::Write as _;
+        self.write(|t| {
+            if (0..=9999).contains(&d.year()) {
+                let _ = write!(t, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+            } else {
+                let _ = write!(t, "{}", d.format("%Y-%m-%d"));
+            }
+        });
+    }
+
+    pub fn int(&mut self, n: Option<i64>) {
+        self.cells.push(n.map_or(Cell::Null, Cell::Int));
+    }
+
+    pub fn null(&mut self) {
+        self.cells.push(Cell::Null);
+    }
+
+    /// Value `i` of the part (row-major).
+    pub fn val(&self, i: usize) -> Val<'_> {
+        match self.cells[i] {
+            Cell::Null => Val::Null,
+            Cell::Int(n) => Val::Int(n),
+            // a range `write` recorded: in bounds and on character boundaries, unless `f`
+            // cut the buffer short, which this slicing turns into a panic
+            Cell::Text(a, b) => Val::Text(&self.text[a as usize..b as usize]),
+        }
+    }
+
+    /// Row `k`'s values into `out` (cleared first).
+    pub fn row_into<'a>(&'a self, k: usize, out: &mut Vec<Val<'a>>) {
+        out.clear();
+        out.extend((k * self.width..(k + 1) * self.width).map(|i| self.val(i)));
+    }
+
+    /// All values, row-major.
+    pub fn vals(&self) -> impl Iterator<Item = Val<'_>> + '_ {
+        (0..self.cells.len()).map(|i| self.val(i))
+    }
+}
+
+/// Fills parts `0..parts` with `fill` on up to four threads, and returns them in order.
+pub fn pack_parts(
+    width: usize,
+    parts: usize,
+    fill: &(impl Fn(usize, &mut Packed) + Sync),
+) -> Vec<Packed> {
+    let ks: Vec<usize> = (0..parts).collect();
+    crate::sql_registry::par_blocks(&ks, 1, |k| {
+        let mut p = Packed::new(width);
+        for k in k {
+            fill(*k, &mut p);
+        }
+        p
+    })
+}
+
 /// Asks the processor to start loading the cache line at `p` (and nothing else: no fault, no
 /// effect on the program's meaning). A bulk load visits rows in id-hash order, so every row's
 /// values sit somewhere else in memory; loading the values of rows a few ahead overlaps those
@@ -290,4 +418,56 @@ pub fn free_in_background<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("xiangzhi-free".into())
         .spawn(move || drop(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(k: usize, out: &mut Packed) {
+        for i in 0..3 {
+            out.text(&format!("p{k}r{i}"));
+            out.write(|t| t.push_str("写入"));
+            out.opt_text(None);
+            out.int(Some((k * 10 + i) as i64));
+            out.date(NaiveDate::from_ymd_opt(2024, 3, 9).unwrap());
+        }
+    }
+
+    #[test]
+    fn packed_rows_give_back_their_values() {
+        let mut p = Packed::new(5);
+        fill(2, &mut p);
+        assert!(p.is_whole());
+        assert_eq!(p.rows(), 3);
+        let mut row = Vec::new();
+        p.row_into(1, &mut row);
+        assert_eq!(
+            row,
+            vec![
+                Val::Text("p2r1"),
+                Val::Text("写入"),
+                Val::Null,
+                Val::Int(21),
+                Val::Text("2024-03-09"),
+            ]
+        );
+        p.text("half a row");
+        assert!(!p.is_whole());
+        p.clear();
+        assert_eq!((p.rows(), p.vals().count()), (0, 0));
+    }
+
+    #[test]
+    fn parts_are_packed_in_order() {
+        for parts in [0, 1, 2, 9] {
+            let packed = pack_parts(5, parts, &fill);
+            let firsts: Vec<Val<'_>> = packed.iter().flat_map(|p| p.vals().step_by(5)).collect();
+            let expected: Vec<String> = (0..parts)
+                .flat_map(|k| (0..3).map(move |i| format!("p{k}r{i}")))
+                .collect();
+            let expected: Vec<Val<'_>> = expected.iter().map(|s| Val::Text(s)).collect();
+            assert_eq!(firsts, expected, "{parts} parts");
+        }
+    }
 }

@@ -706,7 +706,7 @@ pub async fn registry_import_is_previewed_then_all_or_nothing(store: TestStore) 
     assert_eq!(out.summary.unchanged, 2);
 
     // stored people and new ones interleaved: each new person gets its own sealed ID and
-    // phone (the new rows are sealed ahead, apart from the stored ones)
+    // phone (the new rows are packed and sealed apart from the stored ones)
     let mixed = vec![
         changed[0].clone(),
         import_row(8, "庚", cid(1993, 6, false), "H9", Relation::Head),

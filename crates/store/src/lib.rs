@@ -32,7 +32,6 @@ pub mod registry;
 mod registry_model;
 pub mod registry_plan;
 pub mod report;
-pub mod seal_ahead;
 pub mod sql;
 pub mod sql_assistance;
 pub mod sql_assistance_import;

@@ -45,10 +45,11 @@ pub struct ExistingHousehold {
 
 /// Where a planned person lives: a stored household, one created by this import, or none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HouseholdRef<'a> {
+pub enum HouseholdRef {
     None,
     Existing(i64),
-    New(&'a str),
+    /// Position in [`NewHouseholds::list`]: the insert returns the new ids in that order.
+    New(usize),
 }
 
 /// A person to insert or update. Its text borrows from the import rows, their hashes and the
@@ -59,7 +60,7 @@ pub struct PlannedPerson<'a> {
     pub row: usize,
     pub id_hash: &'a str,
     pub phone_hash: Option<&'a str>,
-    pub household: HouseholdRef<'a>,
+    pub household: HouseholdRef,
     pub relation: Option<&'static str>,
     pub status: &'static str,
     pub org_code: &'a str,
@@ -81,8 +82,8 @@ pub struct NewHouseholdPlan<'a> {
 #[derive(Debug, Default)]
 pub struct NewHouseholds<'a> {
     pub list: Vec<NewHouseholdPlan<'a>>,
-    /// `(org code, org path)` of each, by 户号.
-    org: FastMap<&'a str, (&'a str, &'a str)>,
+    /// `(position in list, org code, org path)` of each, by 户号.
+    org: FastMap<&'a str, (usize, &'a str, &'a str)>,
 }
 
 #[derive(Debug, Default)]
@@ -164,7 +165,9 @@ pub fn plan_households<'a>(
     for (i, d) in picked {
         let code = rows[i].org_code.as_ref().map_or("", |c| c.as_str());
         if let Some(o) = orgs.get(code) {
-            planned.org.insert(d.no, (&o.code, &o.path));
+            planned
+                .org
+                .insert(d.no, (planned.list.len(), &o.code, &o.path));
             planned.list.push(NewHouseholdPlan {
                 household_no: d.no,
                 address: d.address.unwrap_or_default(),
@@ -280,7 +283,7 @@ pub fn plan_persons<'a>(
                     Some((h.org_code.as_str(), h.org_path.as_str())),
                 ),
                 None => match new_hh_org.get(no) {
-                    Some(o) => (HouseholdRef::New(no), Some(*o)),
+                    Some(&(k, code, path)) => (HouseholdRef::New(k), Some((code, path))),
                     None => {
                         issue(
                             &mut plan,

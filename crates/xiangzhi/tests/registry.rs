@@ -732,4 +732,56 @@ fn a_large_import_with_a_refused_row_writes_nothing() {
     assert_eq!(report["summary"]["committed"], true, "{report}");
     assert_eq!(count_persons(&db), persons_before + n);
     assert!(households(&db) > households_before);
+    stored_people_match_the_file(&db, &clean);
+}
+
+/// Every row of `csv` (a `bench-data persons` file) is stored as written: its sealed ID
+/// and phone open to the file's, and its household number and birth date are the file's.
+/// The bulk path gathers each row from the plan and seals it on another thread; a row
+/// bound to its neighbour's values, or to the wrong new household, shows here.
+fn stored_people_match_the_file(db: &Path, csv: &str) {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (id_col, phone_col, no_col) = (col("身份证号"), col("联系电话"), col("户号"));
+    let file: std::collections::HashMap<String, (String, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[id_col].to_string(),
+                (f[phone_col].to_string(), f[no_col].to_string()),
+            )
+        })
+        .collect();
+    let vault = xiangzhi_store::Vault::open_or_create(&db.with_file_name("xiangzhi.key")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = open_beside_key(db).await;
+        let rows: Vec<(String, Option<String>, Option<String>, String)> = sqlx::query_as(
+            "SELECT p.id_sealed, p.phone_sealed, h.household_no, p.birth_date \
+             FROM persons p LEFT JOIN households h ON h.id = p.household_id",
+        )
+        .fetch_all(store.write_pool())
+        .await
+        .unwrap();
+        let mut matched = 0;
+        for (id_sealed, phone_sealed, no, birth) in rows {
+            let id = vault.open(&id_sealed).unwrap();
+            let Some((phone, file_no)) = file.get(&id) else {
+                continue; // one of the demo's people
+            };
+            matched += 1;
+            let stored_phone = phone_sealed.map(|s| vault.open(&s).unwrap());
+            assert_eq!(stored_phone.as_deref().unwrap_or(""), phone, "{id}");
+            assert_eq!(no.as_deref().unwrap_or(""), file_no, "{id}");
+            let citizen = CitizenId::parse(&id).unwrap();
+            assert_eq!(
+                birth,
+                citizen.birth_date().format("%Y-%m-%d").to_string(),
+                "{id}"
+            );
+        }
+        assert_eq!(matched, file.len());
+        store.close().await.unwrap();
+    });
 }
