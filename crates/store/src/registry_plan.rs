@@ -91,6 +91,9 @@ pub struct PersonPlan<'a> {
     pub summary: ImportSummary,
     pub issues: Vec<ImportIssue>,
     pub inserts: Vec<PlannedPerson<'a>>,
+    /// Positions in `inserts` in ascending id-hash order, the order a bulk load writes
+    /// them in (its unique index then grows at its end).
+    pub hash_order: Vec<usize>,
     /// `(person id, plan, changed fields with old and new values, masked)`.
     pub updates: Vec<(i64, PlannedPerson<'a>, serde_json::Value)>,
 }
@@ -197,10 +200,25 @@ pub fn plan_persons<'a>(
         inserts: Vec::with_capacity(rows.len()),
         ..PersonPlan::default()
     };
-    // The maps keyed by file content use foldhash (still seeded per process): SipHash of the
-    // 64-character id hashes was a third of planning a 680,000-row load.
-    let mut seen: FastMap<u128, usize> =
-        FastMap::with_capacity_and_hasher(rows.len(), Default::default());
+    // The rows in id-hash order, ties in row order: repeats of an ID sit next to its first
+    // row, which finds them without a map of every row (its random inserts were a fifth
+    // of planning a county), and the inserts come out in the order a bulk load wants.
+    let mut by_hash: Vec<(u128, usize)> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, (h, _))| (h.key(), i))
+        .collect();
+    by_hash.sort_unstable();
+    // (row, line of the ID's first row) of every later row with the same ID, by row
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for group in by_hash.chunk_by(|a, b| a.0 == b.0) {
+        let first = rows[group[0].1].line;
+        repeats.extend(group[1..].iter().map(|&(_, i)| (i, first)));
+    }
+    repeats.sort_unstable();
+    let mut repeats = repeats.into_iter().peekable();
+    // each row's position in `inserts`, if it is one
+    let mut insert_at: Vec<Option<u32>> = vec![None; rows.len()];
     let mut bad_lines: Vec<usize> = Vec::new();
     let mut issue = |plan: &mut PersonPlan, line: usize, column: &str, reason: String| {
         plan.issues.push(ImportIssue {
@@ -214,7 +232,7 @@ pub fn plan_persons<'a>(
 
     for (i, r) in rows.iter().enumerate() {
         let (id_hash, phone_hash) = &hashes[i];
-        if let Some(first) = seen.insert(id_hash.key(), r.line) {
+        if let Some((_, first)) = repeats.next_if(|&(row, _)| row == i) {
             issue(
                 &mut plan,
                 r.line,
@@ -346,7 +364,10 @@ pub fn plan_persons<'a>(
             tags,
         };
         match old {
-            None => plan.inserts.push(planned),
+            None => {
+                insert_at[i] = u32::try_from(plan.inserts.len()).ok();
+                plan.inserts.push(planned);
+            }
             Some(p) => {
                 let mut changes = serde_json::Map::new();
                 if p.name != r.name {
@@ -384,6 +405,10 @@ pub fn plan_persons<'a>(
             }
         }
     }
+    plan.hash_order = by_hash
+        .iter()
+        .filter_map(|&(_, i)| insert_at[i].map(|k| k as usize))
+        .collect();
     bad_lines.sort_unstable();
     bad_lines.dedup();
     plan.summary.invalid = bad_lines.len() as u64;
@@ -391,4 +416,88 @@ pub fn plan_persons<'a>(
     plan.summary.updated = plan.updates.len() as u64;
     plan.summary.households_created = new_households.list.len() as u64;
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::Vault;
+    use xiangzhi_domain::org::DivisionCode;
+
+    /// Repeats of an ID are reported on the later row with the first row's line, and the
+    /// inserts' hash order is every insert once, by ascending id hash.
+    #[test]
+    fn repeated_ids_are_found_and_inserts_ordered_by_hash() {
+        let vault = Vault::ephemeral();
+        let grid = "361002201200001";
+        let id = xiangzhi_domain::citizen_id::CitizenId::parse("11010519491231002X").unwrap();
+        let n = 2000;
+        // rows 5 and 1500 repeat the IDs of rows 3 and 2; row 1700 repeats row 5's (so 3's)
+        let source = |i: usize| match i {
+            5 | 1700 => 3,
+            1500 => 2,
+            i => i,
+        };
+        let rows: Vec<PersonImportRow> = (0..n)
+            .map(|i| PersonImportRow {
+                line: i + 2,
+                name: format!("人{i}"),
+                citizen_id: id.clone(),
+                phone: None,
+                household_no: None,
+                relation: None,
+                status: None,
+                org_code: Some(DivisionCode::parse(grid).unwrap()),
+                household_address: None,
+                tags: None,
+            })
+            .collect();
+        let hashes: Vec<(LookupHash, Option<LookupHash>)> = (0..n)
+            .map(|i| (vault.lookup_inline(&format!("id{}", source(i))), None))
+            .collect();
+        let mut orgs = FastMap::default();
+        let path = "/36/3610/361002/361002201/361002201200/361002201200001/";
+        orgs.insert(
+            grid.to_string(),
+            OrgRef {
+                code: grid.into(),
+                path: path.into(),
+            },
+        );
+        let root = OrgPath::from_stored("/36/3610/361002/".into());
+        let (existing, households) = (HashMap::new(), HashMap::new());
+        let new_households = plan_households(&rows, &orgs, &households);
+        let plan = plan_persons(
+            &rows,
+            &hashes,
+            &root,
+            &orgs,
+            &existing,
+            &households,
+            &new_households,
+        );
+        let reported: Vec<(usize, &str)> = plan
+            .issues
+            .iter()
+            .map(|i| (i.line, i.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reported,
+            vec![
+                (7, "与第5行的身份证号重复"),
+                (1502, "与第4行的身份证号重复"),
+                (1702, "与第5行的身份证号重复"),
+            ]
+        );
+        assert_eq!(plan.inserts.len(), n - 3);
+        let mut seen = plan.hash_order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n - 3).collect::<Vec<_>>());
+        let in_order: Vec<&str> = plan
+            .hash_order
+            .iter()
+            .map(|k| plan.inserts[*k].id_hash)
+            .collect();
+        assert!(in_order.windows(2).all(|w| w[0] < w[1]), "ascending");
+    }
 }
