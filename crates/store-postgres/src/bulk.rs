@@ -49,9 +49,7 @@ fn push_row(buf: &mut String, row: &[Val<'_>], id: Option<i64>) {
                 let _ = write!(buf, "{x}");
             }
             Val::Bool(b) => buf.push(if *b { 't' } else { 'f' }),
-            Val::Date(d) => {
-                let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
-            }
+            Val::Date(d) => xiangzhi_store::bulk::push_date(buf, *d),
             Val::Null => buf.push_str("\\N"),
         }
     }

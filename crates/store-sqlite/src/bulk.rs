@@ -5,10 +5,8 @@
 //! all-or-nothing stays with it.
 
 use std::ffi::{CStr, CString, c_char, c_int};
-use std::fmt::Write as _;
 use std::ptr::{self, NonNull};
 
-use chrono::Datelike as _;
 use libsqlite3_sys as ffi;
 use sqlx::{Sqlite, Transaction};
 use xiangzhi_store::bulk::{BulkTable, Packed, Val};
@@ -78,13 +76,7 @@ impl Stmt {
                     Val::Date(d) => {
                         // as sqlx stores a NaiveDate: `%Y-%m-%d` text
                         date_buf.clear();
-                        if (0..=9999).contains(&d.year()) {
-                            // the same text without parsing a format string per row
-                            let _ =
-                                write!(date_buf, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-                        } else {
-                            let _ = write!(date_buf, "{}", d.format("%Y-%m-%d"));
-                        }
+                        xiangzhi_store::bulk::push_date(date_buf, *d);
                         bind_text(self.stmt, idx, date_buf)
                     }
                 }

@@ -252,6 +252,19 @@ pub const CASE_EVENTS: BulkTable = BulkTable {
     ],
 };
 
+/// Appends `d` as `%Y-%m-%d`, the text both backends store a `NaiveDate` as. A four-digit
+/// year (every date a township records) is written without parsing a format string per
+/// value.
+pub fn push_date(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike as _;
+    use std::fmt::Write as _;
+    if (0..=9999).contains(&d.year()) {
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+    }
+}
+
 /// Rows of a bulk insert with all their text in one buffer, in row order.
 ///
 /// A load that visits its rows out of file order (the person import goes in id-hash order)
@@ -322,15 +335,7 @@ impl Packed {
 
     /// A date as `%Y-%m-%d` text, as both backends store a `NaiveDate`.
     pub fn date(&mut self, d: NaiveDate) {
-        use chrono::Datelike as _;
-        use std::fmt::Write as _;
-        self.write(|t| {
-            if (0..=9999).contains(&d.year()) {
-                let _ = write!(t, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-            } else {
-                let _ = write!(t, "{}", d.format("%Y-%m-%d"));
-            }
-        });
+        self.write(|t| push_date(t, d));
     }
 
     pub fn int(&mut self, n: Option<i64>) {
