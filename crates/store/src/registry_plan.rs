@@ -218,7 +218,7 @@ pub fn plan_persons<'a>(
     repeats.sort_unstable();
     let mut repeats = repeats.into_iter().peekable();
     // each row's position in `inserts`, if it is one
-    let mut insert_at: Vec<Option<u32>> = vec![None; rows.len()];
+    let mut insert_at: Vec<Option<usize>> = vec![None; rows.len()];
     let mut bad_lines: Vec<usize> = Vec::new();
     let mut issue = |plan: &mut PersonPlan, line: usize, column: &str, reason: String| {
         plan.issues.push(ImportIssue {
@@ -365,7 +365,7 @@ pub fn plan_persons<'a>(
         };
         match old {
             None => {
-                insert_at[i] = u32::try_from(plan.inserts.len()).ok();
+                insert_at[i] = Some(plan.inserts.len());
                 plan.inserts.push(planned);
             }
             Some(p) => {
@@ -405,10 +405,7 @@ pub fn plan_persons<'a>(
             }
         }
     }
-    plan.hash_order = by_hash
-        .iter()
-        .filter_map(|&(_, i)| insert_at[i].map(|k| k as usize))
-        .collect();
+    plan.hash_order = by_hash.iter().filter_map(|&(_, i)| insert_at[i]).collect();
     bad_lines.sort_unstable();
     bad_lines.dedup();
     plan.summary.invalid = bad_lines.len() as u64;
