@@ -197,6 +197,12 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Closes the pool's connections, waiting for those in use. `Store::close` is this.
+    pub async fn close_pools(&self) -> StoreResult<()> {
+        self.pool.close().await;
+        Ok(())
+    }
 }
 
 xiangzhi_store::impl_report_store!(PgStore, sqlx::Postgres);

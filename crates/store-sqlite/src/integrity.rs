@@ -116,8 +116,8 @@ impl SqliteStore {
     }
 
     /// Writes the WAL back into the main file and closes every connection, so the file alone
-    /// is the database (before it is renamed or copied).
-    pub async fn close(&self) -> StoreResult<()> {
+    /// is the database (before it is renamed or copied). `Store::close` is this.
+    pub async fn close_pools(&self) -> StoreResult<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(self.write_pool())
             .await

@@ -577,6 +577,20 @@ pub async fn backup_is_a_usable_copy(store: TestStore, out: std::path::PathBuf) 
     assert!(out.exists());
 }
 
+/// A command closes its store when it ends; nothing can use it afterwards.
+pub async fn close_ends_the_store(store: TestStore) {
+    seeded(&store).await;
+    assert_eq!(store.org_count(&Scope::all()).await.unwrap(), 8);
+    store.close().await.unwrap();
+    assert!(store.org_count(&Scope::all()).await.is_err());
+    assert!(
+        store
+            .add_grid(&Actor::system("test"), &code("361002201211"), "关闭后",)
+            .await
+            .is_err()
+    );
+}
+
 /// Expands to one `#[tokio::test]` per story. `$make` is an async expression giving
 /// `Option<TestStore>`; `None` skips (the factory prints why).
 #[macro_export]
@@ -592,7 +606,8 @@ macro_rules! conformance_tests {
             merge_and_split_keep_history,
             users_are_scoped,
             sessions_and_lockout,
-            every_write_is_audited_and_chained
+            every_write_is_audited_and_chained,
+            close_ends_the_store
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

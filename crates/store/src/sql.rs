@@ -266,6 +266,10 @@ macro_rules! impl_sql_store {
                     self.run_migrations(version).await
                 }
 
+                async fn close(&self) -> StoreResult<()> {
+                    <$Store>::close_pools(self).await
+                }
+
                 fn known_migrations(&self) -> Vec<(i64, &'static str)> {
                     <$Store>::MIGRATIONS.iter().map(|(v, name, _)| (*v, *name)).collect()
                 }

@@ -180,6 +180,36 @@ async fn backup_while_the_server_writes_is_a_consistent_snapshot() {
     );
 }
 
+/// Every command writes its WAL back into the file before it exits, so the file alone is the
+/// database: a copy of it holds everything, and the next opener has no log to replay (an
+/// import's switch to a rollback journal had to replay the 25 MB that `org add-grids` left).
+#[tokio::test]
+async fn a_command_leaves_the_whole_database_in_its_file() {
+    let dir = TempDir::new("xiangzhi-closed");
+    let (_, key) = demo(dir.path());
+    let live = dir.path().join("live.db");
+    let wal = dir.path().join("live.db-wal");
+    let wal_len = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(
+        wal_len, 0,
+        "demo left {wal_len} bytes of WAL beside the file"
+    );
+
+    let alone = dir.path().join("alone.db");
+    std::fs::copy(&live, &alone).unwrap();
+    let store = open(&alone, &key).await;
+    let diff = store.differences_from(&live).await.unwrap();
+    assert!(diff.is_empty(), "the file alone differs: {diff:?}");
+    assert!(
+        !store
+            .person_search(&Scope::all(), &Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn restore_round_trip_keeps_every_table_and_refuses_bad_backups() {
     let dir = TempDir::new("xiangzhi-restore");
