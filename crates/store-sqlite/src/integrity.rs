@@ -115,10 +115,13 @@ impl SqliteStore {
         result
     }
 
-    /// Writes the WAL back into the main file and closes every connection, so the file alone
-    /// is the database (before it is renamed or copied). `Store::close` is this.
+    /// Writes the WAL back into the main file and closes every connection. When this process
+    /// was the file's only user, closing the last connection also deletes the WAL, so the file
+    /// alone is the database (before it is renamed or copied). The checkpoint is PASSIVE: a
+    /// command run beside a server neither waits for the server's readers nor holds up its
+    /// writers, and the WAL then stays the server's. `Store::close` is this.
     pub async fn close_pools(&self) -> StoreResult<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(self.write_pool())
             .await
             .map_err(Self::map_err)?;
