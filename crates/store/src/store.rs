@@ -157,8 +157,9 @@ pub trait Store:
     /// A consistent copy of the whole database, taken while others write.
     async fn backup(&self, out: &std::path::Path) -> StoreResult<()>;
 
-    /// Ends the store's use by this process: SQLite writes its WAL back into the main file,
-    /// so the next opener (an import switching to a rollback journal, a copy of the file) does
-    /// not have to replay it; PostgreSQL's connections are closed. Later calls fail.
+    /// Ends the store's use by this process: SQLite writes back what no other process is
+    /// reading and, when this process was the file's only user, leaves no WAL, so the next
+    /// opener (an import switching to a rollback journal, a copy of the file) has none to
+    /// replay; PostgreSQL's connections are closed. Later calls fail.
     async fn close(&self) -> StoreResult<()>;
 }
